@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/** Scopes an API key may carry. */
+export const scopeSchema = z.enum(['read', 'write', 'admin']);
+export type Scope = z.infer<typeof scopeSchema>;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  return v;
+}, z.boolean());
+const optionalUrl = z.string().url().optional();
+const stringList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string()),
+);
+
+export const apiKeySchema = z
+  .object({
+    name: z.string().min(1),
+    key: z.string().min(32, 'must be at least 32 characters').optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
+      .optional(),
+    scopes: z.array(scopeSchema).min(1).default(['read', 'write']),
+  })
+  .refine((k) => k.key !== undefined || k.key_sha256 !== undefined, {
+    message: 'needs key or key_sha256',
+  });
+export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
+
+/** The whole configuration, with every default of CONFIG.md. */
+export const configSchema = z.object({
+  data_dir: z.string().default('./data'),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  server: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      role: z.enum(['all', 'api', 'projector']).default('all'),
+      shutdown_grace_ms: nonNegativeInt.default(10_000),
+      trusted_proxies: stringList.default([]),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      url: optionalUrl,
+      read_url: optionalUrl,
+      max_connections: positiveInt.default(20),
+      min_connections: nonNegativeInt.default(5),
+      connect_timeout: positiveInt.default(10),
+      idle_timeout: positiveInt.default(600),
+      max_lifetime: positiveInt.default(1800),
+      statement_timeout_ms: nonNegativeInt.default(30_000),
+      embedded_port: port.default(0),
+    })
+    .prefault({}),
+  api: z
+    .object({
+      rate_limit_requests: positiveInt.default(100),
+      rate_limit_burst: nonNegativeInt.default(10),
+      rate_limit_routes: z.record(z.string(), z.object({ requests: positiveInt, burst: nonNegativeInt.default(0) })).default({}),
+      compress_responses: bool.default(true),
+      compress_min_bytes: nonNegativeInt.default(1024),
+      max_body_bytes: positiveInt.default(10 * 1024 * 1024),
+      cors_origins: stringList.default([]),
+      keys: z.array(apiKeySchema).default([]),
+      max_messages_per_request: positiveInt.default(1000),
+      max_content_chars: positiveInt.default(100_000),
+      max_label_chars: positiveInt.default(200),
+      max_folder_chars: positiveInt.default(500),
+      max_page_size: positiveInt.default(100),
+      max_metadata_depth: positiveInt.default(16),
+      read_wait_default_ms: nonNegativeInt.default(2000),
+      read_wait_max_ms: nonNegativeInt.default(10_000),
+    })
+    .prefault({}),
+  embedding: z
+    .object({
+      provider: z.enum(['local', 'ollama']).optional(),
+      model: z.string().min(1).default('nomic-embed-text'),
+      batch_size: positiveInt.default(100),
+      ollama_url: optionalUrl,
+      cache: bool.default(true),
+      workers: positiveInt.default(1),
+    })
+    .prefault({}),
+  chroma: z
+    .object({
+      url: optionalUrl,
+      collection_prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only').default('sekha_messages'),
+      space: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
+      construction_ef: positiveInt.default(200),
+      search_ef: positiveInt.default(100),
+      m: positiveInt.default(16),
+      batch_size: positiveInt.default(500),
+      embedded_port: port.default(0),
+    })
+    .prefault({}),
+  projections: z
+    .object({
+      batch_size: positiveInt.default(500),
+      poll_interval_ms: positiveInt.default(1000),
+      lease: bool.default(true),
+      lease_check_ms: positiveInt.default(2000),
+    })
+    .prefault({}),
+  context: z
+    .object({
+      default_budget: positiveInt.default(8000),
+      recency_half_life_days: z.coerce.number().positive().default(7),
+      weight_similarity: z.coerce.number().min(0).default(1),
+      weight_importance: z.coerce.number().min(0).default(0.3),
+      weight_recency: z.coerce.number().min(0).default(0.3),
+      weight_label: z.coerce.number().min(0).default(0.2),
+    })
+    .prefault({}),
+  summaries: z
+    .object({
+      model: z.string().min(1).default('llama3.1:8b'),
+      enabled: bool.default(true),
+    })
+    .prefault({}),
+  redis: z.object({ url: optionalUrl }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,55 @@
+/** What a message says: plain text, or parts (text and images) as multimodal clients send them. */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: string } };
+export type MessageContent = string | ContentPart[];
+
+export const ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A message as it is recorded in the event log. */
+export interface MessageRecord {
+  id: string;
+  /** 1-based order of the message in its conversation. */
+  seq: number;
+  role: Role;
+  content: MessageContent;
+  timestamp: string;
+  metadata: Record<string, unknown>;
+}
+
+type Event<T extends string, D> = { type: T; data: D };
+type At = { conversation_id: string; at: string };
+
+export type ConversationStarted = Event<
+  'ConversationStarted',
+  At & { label: string; folder: string; importance_score: number; metadata: Record<string, unknown> }
+>;
+export type MessagesAppended = Event<'MessagesAppended', At & { messages: MessageRecord[] }>;
+export type ConversationLabeled = Event<'ConversationLabeled', At & { label: string; folder?: string }>;
+export type ConversationMovedToFolder = Event<'ConversationMovedToFolder', At & { folder: string }>;
+export type ConversationPinned = Event<'ConversationPinned', At>;
+export type ConversationUnpinned = Event<'ConversationUnpinned', At>;
+export type ConversationArchived = Event<'ConversationArchived', At>;
+export type ConversationUnarchived = Event<'ConversationUnarchived', At>;
+export type ImportanceSet = Event<'ImportanceSet', At & { importance_score: number }>;
+export type ConversationDeleted = Event<'ConversationDeleted', At>;
+
+/** Every event of a conversation stream. */
+export type ConversationEvent =
+  | ConversationStarted
+  | MessagesAppended
+  | ConversationLabeled
+  | ConversationMovedToFolder
+  | ConversationPinned
+  | ConversationUnpinned
+  | ConversationArchived
+  | ConversationUnarchived
+  | ImportanceSet
+  | ConversationDeleted;
+
+export type ConversationEventType = ConversationEvent['type'];
+
+/** The stream that holds one conversation's events. */
+export const conversationStream = (conversationId: string): string => `conversation-${conversationId}`;
+export const STREAM_PREFIX = 'conversation-';

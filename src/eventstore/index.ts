@@ -1,0 +1,24 @@
+import type pg from 'pg';
+import { appendToStream } from './append.js';
+import { readAll, readEvent, readHead, readStream } from './read.js';
+import type { EventMetadata, ExpectedVersion, NewEvent } from './types.js';
+import type { Position } from './position.js';
+
+export * from './types.js';
+export * from './position.js';
+export type { ReadError } from './read.js';
+
+/** The event store over one primary pool. */
+export type EventStore = ReturnType<typeof createEventStore>;
+
+export function createEventStore(pool: pg.Pool) {
+  return {
+    pool,
+    append: (streamId: string, expected: ExpectedVersion, events: NewEvent[], metadata: EventMetadata) =>
+      appendToStream(pool, streamId, expected, events, metadata),
+    readStream: (streamId: string, options?: Parameters<typeof readStream>[2]) => readStream(pool, streamId, options),
+    readAll: (after: Position, limit: number) => readAll(pool, after, limit),
+    readHead: () => readHead(pool),
+    readEvent: (eventId: string) => readEvent(pool, eventId),
+  };
+}

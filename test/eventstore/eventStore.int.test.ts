@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventStore, START, comparePositions, type EventStore, type Position } from '../../src/eventstore/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+let store: EventStore;
+const meta = { actor: 'test' };
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 60 });
+  store = createEventStore(db.pool);
+});
+afterAll(() => db.drop());
+
+async function readEverything(after: Position = START) {
+  const all = await store.readAll(after, 10_000);
+  return all._unsafeUnwrap();
+}
+
+describe('append', () => {
+  it('appends in order and reads the stream back', async () => {
+    const stream = `s-${randomUUID()}`;
+    const first = (await store.append(stream, 0, [{ type: 'A', data: { n: 1 } }, { type: 'B', data: { n: 2 } }], meta))._unsafeUnwrap();
+    expect(first.nextVersion).toBe(2);
+    expect(first.duplicate).toBe(false);
+    const second = (await store.append(stream, 2, [{ type: 'C', data: { n: 3 } }], meta))._unsafeUnwrap();
+    expect(second.nextVersion).toBe(3);
+    const events = (await store.readStream(stream))._unsafeUnwrap();
+    expect(events.map((e) => [e.type, e.streamVersion, e.data])).toEqual([
+      ['A', 1, { n: 1 }],
+      ['B', 2, { n: 2 }],
+      ['C', 3, { n: 3 }],
+    ]);
+    expect(events[0]!.metadata.actor).toBe('test');
+    expect(comparePositions(first.position, second.position)).toBeLessThan(0);
+  });
+
+  it('turns a stale expected version into a typed conflict and writes nothing', async () => {
+    const stream = `s-${randomUUID()}`;
+    await store.append(stream, 0, [{ type: 'A', data: {} }], meta);
+    const stale = await store.append(stream, 0, [{ type: 'B', data: {} }], meta);
+    expect(stale._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', expected: 0, actual: 1 });
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(1);
+  });
+
+  it('appends nothing twice when the same event ids come again', async () => {
+    const stream = `s-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    const events = [
+      { type: 'A', data: {}, eventId: ids[0] },
+      { type: 'B', data: {}, eventId: ids[1] },
+    ];
+    const first = (await store.append(stream, 0, events, meta))._unsafeUnwrap();
+    const retry = (await store.append(stream, 0, events, meta))._unsafeUnwrap();
+    expect(retry.duplicate).toBe(true);
+    expect(retry.position).toEqual(first.position);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it('lets exactly one of 50 concurrent appends with the same expected version win', async () => {
+    const stream = `s-${randomUUID()}`;
+    await store.append(stream, 0, [{ type: 'A', data: {} }], meta);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(stream, 1, [{ type: 'B', data: { i } }], meta)));
+    expect(results.filter((r) => r.isOk())).toHaveLength(1);
+    const failures = results.filter((r) => r.isErr()).map((r) => r._unsafeUnwrapErr().type);
+    expect(failures).toEqual(Array(49).fill('version_conflict'));
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it('lets 50 concurrent appends to 50 streams all succeed', async () => {
+    const before = (await db.pool.query('select count(*)::int as n from events')).rows[0].n as number;
+    const streams = Array.from({ length: 50 }, () => `s-${randomUUID()}`);
+    const results = await Promise.all(streams.map((s) => store.append(s, 0, [{ type: 'A', data: {} }], meta)));
+    expect(results.every((r) => r.isOk())).toBe(true);
+    const after = (await db.pool.query('select count(*)::int as n from events')).rows[0].n as number;
+    expect(after - before).toBe(50);
+  });
+});
+
+describe('readAll', () => {
+  it('never skips an event whose transaction commits after a later one', async () => {
+    const head = (await store.readHead())._unsafeUnwrap()?.position ?? START;
+    const a = await db.pool.connect();
+    const b = await db.pool.connect();
+    try {
+      const insert = `insert into events (stream_id, stream_version, event_id, type, data) values ($1, 1, $2, $3, '{}') returning global_position`;
+      await a.query('begin');
+      const posA = (await a.query(insert, [`s-${randomUUID()}`, randomUUID(), 'A'])).rows[0].global_position;
+      await b.query('begin');
+      const posB = (await b.query(insert, [`s-${randomUUID()}`, randomUUID(), 'B'])).rows[0].global_position;
+      expect(Number(posB)).toBeGreaterThan(Number(posA));
+      await b.query('commit');
+
+      // B is committed but A, with the lower position, is still running: a reader must wait for A.
+      const between = await readEverything(head);
+      expect(between.map((e) => e.type)).not.toContain('B');
+
+      await a.query('commit');
+      const after = await readEverything(head);
+      expect(after.map((e) => e.type)).toEqual(['A', 'B']);
+    } finally {
+      a.release();
+      b.release();
+    }
+  });
+
+  it('reads in pages from a checkpoint without gaps or repeats', async () => {
+    const stream = `s-${randomUUID()}`;
+    const start = (await store.readHead())._unsafeUnwrap()?.position ?? START;
+    for (let i = 0; i < 7; i++) await store.append(stream, i, [{ type: 'P', data: { i } }], meta);
+    let checkpoint = start;
+    const seen: number[] = [];
+    for (;;) {
+      const page = (await store.readAll(checkpoint, 3))._unsafeUnwrap();
+      if (page.length === 0) break;
+      seen.push(...page.filter((e) => e.streamId === stream).map((e) => (e.data as { i: number }).i));
+      checkpoint = page.at(-1)!.position;
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+
+/** A database of a test file's own, migrated, dropped by `drop()`. */
+export interface TestDatabase {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/** The server URL given by the global setup, with another database name. */
+export function databaseUrl(name: string): string {
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a fresh database (migrated unless told otherwise) for one test file. */
+export async function createTestDatabase(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+  const name = `sekha_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = databaseUrl(name);
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
+  pool.on('error', () => {});
+  if (options.migrate !== false) await migrate(pool);
+  return {
+    name,
+    url,
+    pool,
+    async drop() {
+      await pool.end().catch(() => {});
+      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
