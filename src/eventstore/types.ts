@@ -49,3 +49,6 @@ export type AppendError =
   | { type: 'store_unavailable'; cause: unknown };
 
 export const EVENTS_CHANNEL = 'sekha_events';
+
+/** A recorded event of a known union: keeps the union's type/data pairing. */
+export type Recorded<E extends { type: string; data: unknown }> = E extends unknown ? E & Omit<RecordedEvent, 'type' | 'data'> : never;

@@ -1,0 +1,50 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { ConversationCommand } from '../domain/conversation/index.js';
+import type { AppDeps } from '../http/deps.js';
+import { errorResponses, register, type App } from '../http/openapi.js';
+import { executeCommand } from './execute.js';
+import { answerCommand, conversationView } from './http.js';
+import { conversationIdParams, conversationViewSchema } from './schemas.js';
+
+type CommandOf<B> = (body: B, at: string) => ConversationCommand;
+
+/**
+ * A PUT route that changes one conversation and answers with it (label, folder, pin, archive,
+ * importance share this shape).
+ */
+export function changeRoute<S extends z.ZodType>(options: {
+  path: string;
+  summary: string;
+  body?: S;
+  toCommand: CommandOf<z.infer<S>>;
+}) {
+  return (deps: AppDeps) => (app: App) => {
+    const route = createRoute({
+      method: 'put',
+      path: options.path,
+      tags: ['conversations'],
+      summary: options.summary,
+      request: {
+        params: conversationIdParams,
+        ...(options.body ? { body: { required: true, content: { 'application/json': { schema: options.body } } } } : {}),
+      },
+      responses: {
+        200: { description: 'The conversation after the change', content: { 'application/json': { schema: conversationViewSchema } } },
+        ...errorResponses,
+        404: { description: 'Unknown conversation' },
+        409: { description: 'If-Match version conflict' },
+        410: { description: 'Conversation deleted' },
+      },
+    });
+    register(app, route, (c) => {
+      const { id } = c.req.valid('param') as { id: string };
+      const body = (options.body ? c.req.valid('json') : undefined) as z.infer<S>;
+      return answerCommand(
+        c,
+        body,
+        (context, ifMatch) => executeCommand(deps.store, id, options.toCommand(body, deps.clock().toISOString()), context, ifMatch),
+        (outcome) => ({ body: conversationView(outcome) }),
+      );
+    });
+  };
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { err, ok, type Result } from 'neverthrow';
+import { v5 as uuidv5 } from 'uuid';
+import {
+  conversationStream,
+  decide,
+  foldConversation,
+  type ConversationCommand,
+  type ConversationEvent,
+  type ConversationState,
+  type DomainError,
+} from '../domain/conversation/index.js';
+import {
+  START,
+  type AppendError,
+  type EventMetadata,
+  type EventStore,
+  type Position,
+  type Recorded,
+  type RecordedEvent,
+} from '../eventstore/index.js';
+
+/** Who asks, and how to recognise a retry of the same request. */
+export interface CommandContext {
+  actor: string;
+  requestId: string;
+  correlationId?: string;
+  causationId?: string;
+  /** The client's Idempotency-Key and a hash of the request it came with. */
+  idempotency?: { key: string; requestHash: string };
+}
+
+export interface CommandOutcome {
+  conversationId: string;
+  state: ConversationState;
+  /** The stream version after the command. */
+  version: number;
+  /** Position of the command's last event, or of the stream's last event when it changed nothing. */
+  position: Position;
+  events: Recorded<ConversationEvent>[];
+  /** True when this answers a retry: the first answer's events, nothing appended. */
+  replayed: boolean;
+}
+
+export type CommandError = DomainError | AppendError | { type: 'idempotency_key_reused' };
+
+// Event ids derived from (actor, Idempotency-Key, index) make a retried request find its first append.
+const IDEMPOTENCY_NAMESPACE = '8a7c4a51-51f4-4b8e-9a3e-2f0f4c1d9e6b';
+const idempotentEventId = (actor: string, key: string, index: number) => uuidv5(`${actor}\n${key}\n${index}`, IDEMPOTENCY_NAMESPACE);
+
+/** A stable hash of what a request asked, to tell a retry from a reuse of its key. */
+export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+const asConversationEvents = (events: RecordedEvent[]) => events as CommandOutcome['events'];
+
+type Loaded = { state: ConversationState; version: number; events: CommandOutcome['events'] };
+
+async function load(store: EventStore, streamId: string): Promise<Result<Loaded, CommandError>> {
+  const read = await store.readStream(streamId);
+  if (read.isErr()) return err(read.error);
+  const events = asConversationEvents(read.value);
+  return ok({ state: foldConversation(events), version: events.length, events });
+}
+
+/** The answer a retried request gets: the stream as the first request's events left it. */
+async function replayFirstAnswer(store: EventStore, context: CommandContext): Promise<Result<CommandOutcome, CommandError> | undefined> {
+  if (!context.idempotency) return undefined;
+  const first = await store.readEvent(idempotentEventId(context.actor, context.idempotency.key, 0));
+  if (first.isErr()) return err(first.error);
+  if (!first.value) return undefined;
+  if (first.value.metadata.request_hash !== context.idempotency.requestHash) return err({ type: 'idempotency_key_reused' });
+  const loaded = await load(store, first.value.streamId);
+  if (loaded.isErr()) return err(loaded.error);
+  const tx = first.value.position.transactionId;
+  const upTo = loaded.value.events.filter((e) => e.streamVersion <= first.value!.streamVersion || e.position.transactionId === tx);
+  const own = upTo.filter((e) => e.position.transactionId === tx);
+  return ok({
+    conversationId: first.value.streamId.slice('conversation-'.length),
+    state: foldConversation(upTo),
+    version: upTo.at(-1)!.streamVersion,
+    position: own.at(-1)!.position,
+    events: own,
+    replayed: true,
+  });
+}
+
+/**
+ * Runs one command: load the stream, fold, check `ifMatch`, decide, append.
+ * Without `ifMatch` a concurrent write is retried against the new state; with it, it is a conflict.
+ */
+export async function executeCommand(
+  store: EventStore,
+  conversationId: string,
+  command: ConversationCommand,
+  context: CommandContext,
+  ifMatch?: number,
+): Promise<Result<CommandOutcome, CommandError>> {
+  const replay = await replayFirstAnswer(store, context);
+  if (replay) return replay;
+  const streamId = conversationStream(conversationId);
+  const metadata: EventMetadata = {
+    actor: context.actor,
+    request_id: context.requestId,
+    correlation_id: context.correlationId ?? context.requestId,
+    ...(context.causationId ? { causation_id: context.causationId } : {}),
+    ...(context.idempotency ? { idempotency_key: context.idempotency.key, request_hash: context.idempotency.requestHash } : {}),
+    schema_version: 1,
+  };
+  for (let attempt = 0; ; attempt++) {
+    const loaded = await load(store, streamId);
+    if (loaded.isErr()) return err(loaded.error);
+    const { state, version, events: history } = loaded.value;
+    if (ifMatch !== undefined && ifMatch !== version) {
+      return err({ type: 'version_conflict', streamId, expected: ifMatch, actual: version });
+    }
+    const decided = decide(command, state);
+    if (decided.isErr()) return err(decided.error);
+    if (decided.value.length === 0) {
+      return ok({ conversationId, state, version, position: history.at(-1)?.position ?? START, events: [], replayed: false });
+    }
+    const toAppend = decided.value.map((e, i) => ({
+      ...e,
+      ...(context.idempotency ? { eventId: idempotentEventId(context.actor, context.idempotency.key, i) } : {}),
+    }));
+    const appended = await store.append(streamId, version, toAppend, metadata);
+    if (appended.isOk()) {
+      const events = asConversationEvents(appended.value.events);
+      if (appended.value.duplicate) {
+        const again = await replayFirstAnswer(store, context);
+        if (again) return again;
+      }
+      return ok({
+        conversationId,
+        state: foldConversation(events, state),
+        version: appended.value.nextVersion,
+        position: appended.value.position,
+        events,
+        replayed: appended.value.duplicate,
+      });
+    }
+    if (appended.error.type === 'version_conflict' && ifMatch === undefined && attempt < 5) continue;
+    return err(appended.error);
+  }
+}

@@ -1,0 +1,113 @@
+import { z } from '@hono/zod-openapi';
+import { ROLES } from '../domain/conversation/index.js';
+import type { ResolvedConfig } from '../config/load.js';
+
+export type Limits = ResolvedConfig['api'];
+
+/** Depth of nested objects/arrays; metadata deeper than the limit is refused. */
+export function depthOf(value: unknown, limit: number, depth = 0): number {
+  if (depth > limit || typeof value !== 'object' || value === null) return depth;
+  let deepest = depth + 1;
+  for (const v of Object.values(value)) deepest = Math.max(deepest, depthOf(v, limit, depth + 1));
+  return deepest;
+}
+
+/** Free-form metadata: a JSON object, not too deep. */
+export const metadataSchema = (limits: Limits) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((m) => depthOf(m, limits.max_metadata_depth) <= limits.max_metadata_depth, {
+      message: `must not nest deeper than ${limits.max_metadata_depth} levels`,
+    });
+
+// Control characters other than tab/newline never belong in a label or folder.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+export const labelSchema = (limits: Limits) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(limits.max_label_chars, `must be at most ${limits.max_label_chars} characters`)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+
+/** Normalises a folder path: leading `/`, no empty segments, no trailing `/` (except the root). */
+export function normaliseFolder(folder: string): string {
+  const segments = folder.split('/').filter((s) => s !== '');
+  return `/${segments.join('/')}`;
+}
+
+export const folderSchema = (limits: Limits) =>
+  z
+    .string()
+    .max(limits.max_folder_chars, `must be at most ${limits.max_folder_chars} characters`)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .refine((s) => !s.split('/').some((seg) => seg === '.' || seg === '..'), 'must not contain . or .. segments')
+    .transform(normaliseFolder);
+
+export const importanceSchema = z.number().int('must be a whole number').min(1, 'must be between 1 and 10').max(10, 'must be between 1 and 10');
+
+const nonBlank = (s: string) => s.trim().length > 0;
+
+export const contentPartSchema = (limits: Limits) =>
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('text'),
+      text: z.string().max(limits.max_content_chars, `must be at most ${limits.max_content_chars} characters`),
+    }),
+    z.object({
+      type: z.literal('image_url'),
+      image_url: z.object({ url: z.string().min(1).max(limits.max_content_chars), detail: z.enum(['auto', 'low', 'high']).optional() }),
+    }),
+  ]);
+
+export const messageSchema = (limits: Limits) =>
+  z
+    .object({
+      role: z.enum(ROLES),
+      content: z.union([
+        z
+          .string()
+          .max(limits.max_content_chars, `must be at most ${limits.max_content_chars} characters`)
+          .refine(nonBlank, 'must not be empty'),
+        z
+          .array(contentPartSchema(limits))
+          .min(1, 'must have at least one part')
+          .max(100, 'must have at most 100 parts')
+          .refine((parts) => parts.some((p) => p.type === 'image_url' || nonBlank(p.text)), 'must not be empty'),
+      ]),
+      timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).optional(),
+      metadata: metadataSchema(limits).optional(),
+    })
+    .openapi('Message');
+
+export const messagesSchema = (limits: Limits, min: number) =>
+  z
+    .array(messageSchema(limits))
+    .min(min, `must have at least ${min} message${min === 1 ? '' : 's'}`)
+    .max(limits.max_messages_per_request, `must have at most ${limits.max_messages_per_request} messages`);
+
+export const conversationIdParams = z.object({
+  id: z.uuid({ message: 'must be a UUID' }).openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+/** The conversation every write answers with. */
+export const conversationViewSchema = z
+  .object({
+    id: z.string(),
+    conversation_id: z.string(),
+    label: z.string(),
+    folder: z.string(),
+    status: z.enum(['active', 'archived', 'deleted']),
+    pinned: z.boolean(),
+    importance_score: z.number(),
+    message_count: z.number(),
+    word_count: z.number(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+    last_message_at: z.string().nullable(),
+    version: z.number(),
+    position: z.string(),
+  })
+  .openapi('ConversationWrite');

@@ -1,0 +1,51 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import './context.js';
+import { commandRoutes } from '../commands/index.js';
+import type { AppDeps } from './deps.js';
+import { apiError, errorResponse, validationError } from './errors.js';
+import { healthRoutes, type HealthCheck } from './health.js';
+import { limitBody, requireJsonBody } from './middleware/jsonBody.js';
+import { requestContext } from './middleware/requestId.js';
+import type { App } from './openapi.js';
+
+/** A route module: registers its routes on the app. */
+export type RouteModule = (app: App) => void;
+
+export interface AppExtras {
+  /** Middleware run after request context and before routes (auth, rate limits, metrics…). */
+  middleware?: Parameters<App['use']>[1][];
+  /** More route modules (queries, projections, operations…). */
+  routes?: RouteModule[];
+  healthChecks?: Record<string, HealthCheck>;
+}
+
+/** Builds the HTTP app from its dependencies: middleware, every route, and the one error mapper. */
+export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
+  const app: App = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) return errorResponse(c, validationError(result.error, result.target));
+      return undefined;
+    },
+  });
+  app.use('*', requestContext({ logger: deps.logger }));
+  for (const m of extras.middleware ?? []) app.use('*', m);
+  app.use('*', limitBody(deps.config.api.max_body_bytes));
+  app.use('*', requireJsonBody());
+
+  healthRoutes(deps, extras.healthChecks)(app);
+  commandRoutes(deps)(app);
+  for (const routes of extras.routes ?? []) routes(app);
+
+  app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const code = status === 400 ? 'invalid_json' : status === 413 ? 'payload_too_large' : 'http_error';
+      return errorResponse(c, apiError(status as 400, code, error.message || 'bad request'));
+    }
+    c.get('log')?.error({ err: { message: error.message, stack: error.stack } }, 'unhandled error');
+    return errorResponse(c, apiError(500, 'internal', 'internal error; the request id identifies it in the logs'));
+  });
+  return app;
+}

@@ -1,0 +1,103 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import type { DomainError } from '../domain/conversation/index.js';
+import type { AppendError } from '../eventstore/index.js';
+
+/** An answer that is not a success: status, machine code, a sentence, and optional details. */
+export interface ApiError {
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  retryAfterSeconds?: number;
+}
+
+export const apiError = (status: ContentfulStatusCode, code: string, message: string, details?: Record<string, unknown>): ApiError => ({
+  status,
+  code,
+  message,
+  ...(details ? { details } : {}),
+});
+
+export const unavailable = (what: string, retryAfterSeconds = 1): ApiError => ({
+  status: 503,
+  code: 'unavailable',
+  message: `${what} is unavailable; retry shortly`,
+  retryAfterSeconds,
+});
+
+/** Errors every layer may return; the one place that turns them into HTTP status codes. */
+export type ServiceError = DomainError | AppendError | { type: 'idempotency_key_reused' } | ApiError;
+
+export function toApiError(error: ServiceError): ApiError {
+  if (typeof error === 'string') {
+    switch (error) {
+      case 'CONVERSATION_NOT_FOUND':
+        return apiError(404, 'not_found', 'conversation not found');
+      case 'CONVERSATION_EXISTS':
+        return apiError(409, 'conflict', 'conversation already exists');
+      case 'CONVERSATION_DELETED':
+        return apiError(410, 'gone', 'conversation was deleted');
+      default: {
+        const unhandled: never = error;
+        return unhandled;
+      }
+    }
+  }
+  if ('status' in error) return error;
+  switch (error.type) {
+    case 'version_conflict':
+      return apiError(409, 'version_conflict', `conversation is at version ${error.actual}, not the expected ${String(error.expected)}`, {
+        expected: error.expected,
+        actual: error.actual,
+      });
+    case 'idempotency_mismatch':
+    case 'idempotency_key_reused':
+      return apiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+    case 'store_unavailable':
+      return unavailable('the event store');
+    default: {
+      const unhandled: never = error;
+      return unhandled;
+    }
+  }
+}
+
+/** Writes an error as the JSON body every error has: `{error, code, details?, request_id}`. */
+export function errorResponse(c: Context, error: ServiceError): Response {
+  const e = toApiError(error);
+  if (e.retryAfterSeconds !== undefined) c.header('Retry-After', String(e.retryAfterSeconds));
+  return c.json(
+    { error: e.message, code: e.code, ...(e.details ? { details: e.details } : {}), request_id: c.get('requestId') },
+    e.status,
+  );
+}
+
+function issueField(path: readonly PropertyKey[], prefix: string): string {
+  const field = path.map(String).join('.');
+  return field === '' ? prefix : prefix === 'body' ? field : `${prefix}.${field}`;
+}
+
+type Issue = ZodError['issues'][number];
+
+/** Unions report every branch; the branch that got furthest says best what is wrong. */
+function mostSpecific(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return issue;
+  const candidates = issue.errors.flat().map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue);
+  const best = candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a));
+  return mostSpecific(best);
+}
+
+/** A 400 that names the field and the reason, from a zod validation failure. */
+export function validationError(error: ZodError, target: string): ApiError {
+  const issue = mostSpecific(error.issues[0]!);
+  const prefix = target === 'json' ? 'body' : target === 'param' ? 'path' : target;
+  const field = issueField(issue.path, prefix);
+  const reason = issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'is required' : issue.message;
+  return apiError(400, 'invalid_input', `${field}: ${reason}`, {
+    field,
+    reason,
+    issues: error.issues.slice(0, 10).map((i) => ({ field: issueField(mostSpecific(i).path, prefix), reason: mostSpecific(i).message })),
+  });
+}

@@ -1,0 +1,66 @@
+import { Command } from 'commander';
+import { loadConfig, type ResolvedConfig } from './config/load.js';
+import { createLogger } from './logger.js';
+import { startService } from './server.js';
+import { VERSION } from './version.js';
+
+function configOrExit(): ResolvedConfig {
+  const config = loadConfig();
+  if (config.isErr()) {
+    process.stderr.write(`${config.error.message}\n`);
+    process.exit(2);
+  }
+  return config.value;
+}
+
+async function serveCommand(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger(config.log_level);
+  const service = await startService(config, logger);
+  const lines = [`sekha ${VERSION} listening on ${service.url}`];
+  if (service.embedded.postgres) lines.push(`  embedded PostgreSQL on 127.0.0.1:${service.embedded.postgres.port}, data in ${service.embedded.postgres.dataDir}`);
+  else lines.push('  PostgreSQL: DATABASE_URL');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+const program = new Command('sekha').description('Sekha memory controller').version(VERSION);
+program.command('serve', { isDefault: true }).description('run the API and projectors').action(serveCommand);
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => {
+    const { migrate } = await import('./db/migrate.js');
+    const { createPools } = await import('./db/pools.js');
+    const { startEmbeddedPostgres } = await import('./db/embeddedPostgres.js');
+    const { join, resolve } = await import('node:path');
+    const config = configOrExit();
+    const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: join(resolve(config.data_dir), 'pg') });
+    const pools = createPools(config.database.url ?? embedded!.url, undefined, config.database);
+    try {
+      const report = await migrate(pools.write);
+      process.stdout.write(`applied ${report.applied.length} migration(s)${report.applied.length ? `: ${report.applied.join(', ')}` : ''}; ${report.skipped.length} already applied\n`);
+    } finally {
+      await pools.close();
+      await embedded?.stop();
+    }
+  });
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+import type pg from 'pg';
+import type { RecordedEvent } from '../eventstore/index.js';
+
+/**
+ * A projector: a name, a version (a new version builds beside the old one, blue/green), the event
+ * types it handles, and how it applies a batch.
+ *
+ * - `sql` projectors apply a batch inside the transaction that also moves their checkpoint
+ *   (exactly-once effect). `apply` must only use `client`.
+ * - `external` projectors (vectors) write elsewhere, idempotently; the runtime moves the checkpoint
+ *   only after `apply` resolves (at-least-once delivery, exactly-once effect). A thrown error is
+ *   retried with backoff and the checkpoint does not move.
+ */
+export type Projector = SqlProjector | ExternalProjector;
+
+interface ProjectorBase {
+  name: string;
+  version: number;
+  /** Event types this projector wants; others are skipped (but the checkpoint still passes them). */
+  handles: readonly string[];
+}
+
+export interface SqlProjector extends ProjectorBase {
+  kind: 'sql';
+  /** Creates what this version needs (tables named for the version); run once before the first batch. */
+  setup?(client: pg.PoolClient): Promise<void>;
+  apply(events: RecordedEvent[], client: pg.PoolClient): Promise<void>;
+}
+
+export interface ExternalProjector extends ProjectorBase {
+  kind: 'external';
+  setup?(): Promise<void>;
+  apply(events: RecordedEvent[]): Promise<void>;
+}
