@@ -34,7 +34,7 @@ export function ifMatchVersion(c: Context): Result<number | undefined, ApiError>
 }
 
 /** The conversation as every write returns it. */
-export function conversationView(outcome: CommandOutcome) {
+export function conversationView(outcome: Pick<CommandOutcome, 'state' | 'version' | 'position'>) {
   const state = outcome.state as Exclude<ConversationState, { status: 'empty' }>;
   return {
     id: state.id,

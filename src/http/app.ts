@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import './context.js';
+import { auditRoutes } from '../audit/index.js';
 import { commandRoutes } from '../commands/index.js';
 import type { AppDeps } from './deps.js';
 import { apiError, errorResponse, validationError } from './errors.js';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
 
   healthRoutes(deps, extras.healthChecks)(app);
   commandRoutes(deps)(app);
+  auditRoutes(deps)(app);
   for (const routes of extras.routes ?? []) routes(app);
 
   app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
