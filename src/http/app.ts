@@ -43,8 +43,10 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       const status = error.status;
-      const code = status === 400 ? 'invalid_json' : status === 413 ? 'payload_too_large' : 'http_error';
-      return errorResponse(c, apiError(status as 400, code, error.message || 'bad request'));
+      // Thrown by hono's validators: malformed JSON (400) and a body that is not JSON (415).
+      const code = status === 400 ? 'invalid_json' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
+      const message = status === 415 ? `expected Content-Type application/json, got ${c.req.header('content-type') ?? 'none'}` : error.message || 'bad request';
+      return errorResponse(c, apiError(status as 400, code, message));
     }
     c.get('log')?.error({ err: { message: error.message, stack: error.stack } }, 'unhandled error');
     return errorResponse(c, apiError(500, 'internal', 'internal error; the request id identifies it in the logs'));
