@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Embedder } from './types.js';
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * Wraps an embedder with the Postgres cache keyed by (model, sha256(text)): only texts never seen
+ * by this model reach the embedder, each once per call even when repeated. A cache that cannot be
+ * read or written is skipped, never a failure.
+ */
+export function withEmbeddingCache(inner: Embedder, pool: pg.Pool): Embedder {
+  return {
+    get model() {
+      return inner.model;
+    },
+    get dimension() {
+      return inner.dimension;
+    },
+    close: inner.close?.bind(inner),
+    async embed(texts) {
+      if (texts.length === 0) return [];
+      const hashes = texts.map(sha256);
+      const keys = hashes.map((h) => h.toString('hex'));
+      const found = new Map<string, number[]>();
+      try {
+        const rows = await pool.query<{ key: string; vector: number[] }>(
+          `select encode(text_hash, 'hex') as key, vector from embedding_cache where model = $1 and text_hash = any($2::bytea[])`,
+          [inner.model, [...new Set(keys)].map((k) => Buffer.from(k, 'hex'))],
+        );
+        for (const r of rows.rows) found.set(r.key, r.vector.map(Number));
+      } catch {
+        // The cache is an optimisation; without it we embed everything.
+      }
+      const missing = new Map<string, string>();
+      keys.forEach((k, i) => {
+        if (!found.has(k) && !missing.has(k)) missing.set(k, texts[i]!);
+      });
+      if (missing.size > 0) {
+        const missingKeys = [...missing.keys()];
+        const vectors = await inner.embed([...missing.values()]);
+        missingKeys.forEach((k, i) => found.set(k, vectors[i]!));
+        try {
+          await pool.query(
+            `insert into embedding_cache (model, text_hash, vector)
+             select $1, decode(k, 'hex'), array(select jsonb_array_elements_text(v)::real)
+               from unnest($2::text[], $3::jsonb[]) as t(k, v)
+             on conflict do nothing`,
+            [inner.model, missingKeys, missingKeys.map((k) => JSON.stringify(found.get(k)))],
+          );
+        } catch {
+          // Not cached this time; the next call embeds again.
+        }
+      }
+      return keys.map((k) => found.get(k)!);
+    },
+  };
+}
