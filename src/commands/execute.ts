@@ -53,6 +53,10 @@ export function requestHash(method: string, path: string, body: unknown): string
   return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(body ?? null)}`).digest('hex');
 }
 
+// Without If-Match a conflict is retried on the new state: enough tries for dozens of writers on one stream.
+const MAX_RETRIES = 30;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const asConversationEvents = (events: RecordedEvent[]) => events as CommandOutcome['events'];
 
 type Loaded = { state: ConversationState; version: number; events: CommandOutcome['events'] };
@@ -140,7 +144,17 @@ export async function executeCommand(
         replayed: appended.value.duplicate,
       });
     }
-    if (appended.error.type === 'version_conflict' && ifMatch === undefined && attempt < 5) continue;
+    if (appended.error.type === 'version_conflict' && ifMatch === undefined && attempt < MAX_RETRIES) {
+      // Another writer got in first; the client asked no version, so decide again on the new state.
+      // A short random pause spreads out writers racing on one hot stream.
+      if (attempt > 0) await pause(Math.random() * Math.min(2 ** attempt, 50));
+      continue;
+    }
+    if (appended.error.type === 'idempotency_mismatch' && context.idempotency) {
+      // A concurrent request with the same Idempotency-Key won: answer as its retry (or 422 if it differs).
+      const again = await replayFirstAnswer(store, context);
+      if (again) return again;
+    }
     return err(appended.error);
   }
 }

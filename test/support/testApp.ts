@@ -91,3 +91,9 @@ export async function sendJson(
   }
   return { status: res.status, headers: res.headers, body: parsed };
 }
+
+/** How many events the database holds (to prove that a rejected request wrote nothing). */
+export async function countEvents(db: TestDatabase): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>('select count(*)::int as n from events');
+  return rows[0]!.n;
+}
