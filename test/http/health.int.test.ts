@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
+import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('GET /health', () => {
+  it('answers 200 with version, uptime and a database check', async () => {
+    const res = await sendJson(t.app, 'GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'healthy', version: VERSION, checks: { database: 'ok' } });
+    expect(res.body.uptime_seconds).toBeGreaterThanOrEqual(0);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('answers well under 10 ms once warm (median of 50)', async () => {
+    await sendJson(t.app, 'GET', '/health');
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const started = performance.now();
+      const res = await t.app.request('/health');
+      await res.arrayBuffer();
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[25]!).toBeLessThan(10);
+  });
+
+  it('answers 503 when the database is gone', async () => {
+    const other = await createTestApp();
+    await other.deps.pools.write.end();
+    const res = await sendJson(other.app, 'GET', '/health');
+    expect(res.status).toBe(503);
+    expect(res.body.checks.database).toBe('down');
+    await other.db.drop();
+  });
+});
+
+describe('errors', () => {
+  it('an unknown route is a JSON 404 carrying the request id the client sent', async () => {
+    const res = await sendJson(t.app, 'GET', '/no/such/route', undefined, { 'x-request-id': 'abc-123' });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 'not_found', error: expect.any(String), request_id: 'abc-123' });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+  });
+});
