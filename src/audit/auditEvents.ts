@@ -24,10 +24,19 @@ export type AuditQuery = z.infer<typeof auditQuery>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The SQL of an audit page: every filter a parameter, keyset on global_position. */
+/**
+ * The SQL of an audit page: every filter a parameter, keyset on global_position. With a time range
+ * the page walks the (created_at, global_position) index instead (same order up to commit skew), so
+ * a narrow window deep in the log does not scan the whole log.
+ */
 export function auditSql(q: AuditQuery): { text: string; values: unknown[] } {
+  const byTime = q.from !== undefined || q.to !== undefined;
   const values: unknown[] = [q.after_position];
-  const where = ['global_position > $1'];
+  const where = [
+    byTime
+      ? '($1::bigint = 0 or (created_at, global_position) > (select created_at, global_position from events where global_position = $1))'
+      : 'global_position > $1',
+  ];
   const add = (clause: (n: number) => string, value: unknown) => {
     values.push(value);
     where.push(clause(values.length));
@@ -39,7 +48,8 @@ export function auditSql(q: AuditQuery): { text: string; values: unknown[] } {
   if (q.to) add((n) => `created_at < $${n}::timestamptz`, q.to);
   values.push(q.limit + 1);
   return {
-    text: `select ${EVENT_COLUMNS} from events where ${where.join(' and ')} order by global_position limit $${values.length}`,
+    text: `select ${EVENT_COLUMNS} from events where ${where.join(' and ')}
+           order by ${byTime ? 'created_at, global_position' : 'global_position'} limit $${values.length}`,
     values,
   };
 }

@@ -88,7 +88,11 @@ export const messagesSchema = (limits: Limits, min: number) =>
     .max(limits.max_messages_per_request, `must have at most ${limits.max_messages_per_request} messages`);
 
 export const conversationIdParams = z.object({
-  id: z.uuid({ message: 'must be a UUID' }).openapi({ param: { name: 'id', in: 'path' } }),
+  // Any 8-4-4-4-12 hex id (not only RFC v4), lower-cased: stream ids are case-sensitive text.
+  id: z
+    .guid({ message: 'must be a UUID' })
+    .transform((s) => s.toLowerCase())
+    .openapi({ param: { name: 'id', in: 'path' }, type: 'string', format: 'uuid' }),
 });
 
 /** The conversation every write answers with. */

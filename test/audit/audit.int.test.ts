@@ -67,6 +67,13 @@ describe('GET /api/v1/audit/events', () => {
     expect(future.body.events).toEqual([]);
     const past = await sendJson(t.app, 'GET', `/api/v1/audit/events?stream=${conversationId}&from=2000-01-01T00:00:00Z`);
     expect(past.body.events).toHaveLength(4);
+    const page1 = await sendJson(t.app, 'GET', `/api/v1/audit/events?stream=${conversationId}&from=2000-01-01T00:00:00Z&limit=3`);
+    const page2 = await sendJson(
+      t.app,
+      'GET',
+      `/api/v1/audit/events?stream=${conversationId}&from=2000-01-01T00:00:00Z&limit=3&after_position=${page1.body.next_after_position}`,
+    );
+    expect([...page1.body.events, ...page2.body.events].map((e: any) => e.version)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses bad filters with 400 and keeps hostile strings as plain values', async () => {
