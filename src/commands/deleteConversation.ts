@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../http/deps.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { formatPosition } from '../eventstore/index.js';
+import { apiError, errorResponse } from '../http/errors.js';
 import { executeCommand } from './execute.js';
+import { redactEarlierEvents } from './purgeConversation.js';
 import { answerCommand } from './http.js';
 import { conversationIdParams } from './schemas.js';
 
@@ -11,8 +13,16 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
     method: 'delete',
     path: '/api/v1/conversations/{id}',
     tags: ['conversations'],
-    summary: 'Delete a conversation (it answers 410 afterwards)',
-    request: { params: conversationIdParams },
+    summary: 'Delete a conversation (it answers 410 afterwards); `purge=true` (admin) also redacts its content in the event log',
+    request: {
+      params: conversationIdParams,
+      query: z.object({
+        purge: z
+          .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+          .optional()
+          .transform((v) => v === 'true' || v === '1'),
+      }),
+    },
     responses: {
       200: {
         description: 'Deleted',
@@ -20,16 +30,24 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
       },
       ...errorResponses,
       404: { description: 'Unknown conversation' },
-      410: { description: 'Already deleted' },
+      410: { description: 'Already deleted (a purge is still allowed)' },
     },
   });
   register(app, route, (c) => {
     const { id } = c.req.valid('param') as { id: string };
+    const { purge } = c.req.valid('query') as { purge: boolean };
+    if (purge && !c.get('scopes').includes('admin')) {
+      return errorResponse(c, apiError(403, 'forbidden', 'purge needs the admin scope', { required_scope: 'admin' }));
+    }
+    const at = deps.clock().toISOString();
     return answerCommand(
       c,
-      undefined,
-      (context, ifMatch) => executeCommand(deps.store, id, { type: 'Delete', at: deps.clock().toISOString(), data: {} }, context, ifMatch),
-      (outcome) => ({ body: { id, deleted: true, position: formatPosition(outcome.position) } }),
+      { purge },
+      (context, ifMatch) =>
+        purge
+          ? executeCommand(deps.store, id, { type: 'Purge', at, data: {} }, context, ifMatch, redactEarlierEvents)
+          : executeCommand(deps.store, id, { type: 'Delete', at, data: {} }, context, ifMatch),
+      (outcome) => ({ body: { id, deleted: true, ...(purge ? { purged: true } : {}), position: formatPosition(outcome.position) } }),
     );
   });
 };

@@ -17,6 +17,7 @@ import {
   type EventStore,
   type Position,
   type Recorded,
+  type WithinAppend,
   type RecordedEvent,
 } from '../eventstore/index.js';
 
@@ -100,6 +101,7 @@ export async function executeCommand(
   command: ConversationCommand,
   context: CommandContext,
   ifMatch?: number,
+  withinAppend?: WithinAppend,
 ): Promise<Result<CommandOutcome, CommandError>> {
   const replay = await replayFirstAnswer(store, context);
   if (replay) return replay;
@@ -128,7 +130,7 @@ export async function executeCommand(
       ...e,
       ...(context.idempotency ? { eventId: idempotentEventId(context.actor, context.idempotency.key, i) } : {}),
     }));
-    const appended = await store.append(streamId, version, toAppend, metadata);
+    const appended = await store.append(streamId, version, toAppend, metadata, withinAppend);
     if (appended.isOk()) {
       const events = asConversationEvents(appended.value.events);
       if (appended.value.duplicate) {

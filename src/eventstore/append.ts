@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
-import { formatPosition } from './position.js';
 import {
   EVENTS_CHANNEL,
   type AppendError,
@@ -10,6 +9,7 @@ import {
   type EventMetadata,
   type ExpectedVersion,
   type NewEvent,
+  type WithinAppend,
 } from './types.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -36,6 +36,26 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
   };
 }
 
+// One statement, so one round trip and its own transaction: read the stream's version, insert only if
+// it is the expected one (-1: any), and NOTIFY (a wake-up hint, delivered only if the insert commits).
+// `current_version` comes back even when nothing was inserted, to name the conflict.
+const APPEND_SQL = `
+  with cur as (
+    select coalesce(max(stream_version), 0)::int as v from events where stream_id = $1
+  ), ins as (
+    insert into events (stream_id, stream_version, event_id, type, data, metadata)
+    select $1, cur.v + e.ord::int, e.id, e.type, e.data, $6::jsonb
+      from cur cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
+     where $2::int < 0 or cur.v = $2::int
+    returning ${EVENT_COLUMNS}
+  ), notified as (
+    select pg_notify($7, pg_current_xact_id()::text || ':' || max(global_position)) from ins having count(*) > 0
+  )
+  select cur.v as current_version, (select count(*) from notified) as notified, ins.*
+    from cur left join ins on true`;
+
+type AppendRow = Partial<EventRow> & { current_version: number };
+
 async function attempt(
   pool: pg.Pool,
   streamId: string,
@@ -43,37 +63,39 @@ async function attempt(
   events: Required<NewEvent>[],
   metadata: EventMetadata,
   idsGiven: boolean,
+  withinAppend?: WithinAppend,
 ): Promise<Attempt> {
   const ids = events.map((e) => e.eventId);
   if (idsGiven) {
     const found = await findByIds(pool, ids);
     if (found.length > 0) return duplicateOf(streamId, ids, found);
   }
-  const client = await pool.connect();
+  // With more work to do in the transaction, an explicit one on a dedicated client; else one statement.
+  const client = withinAppend ? await pool.connect() : undefined;
   try {
-    await client.query('begin');
-    const current = (
-      await client.query<{ version: number }>('select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1', [streamId])
-    ).rows[0]!.version;
-    if (expected !== 'any' && current !== expected) {
-      await client.query('rollback');
-      return { fail: { type: 'version_conflict', streamId, expected, actual: current } };
+    if (client) await client.query('begin');
+    const { rows } = await (client ?? pool).query<AppendRow>(APPEND_SQL, [
+      streamId,
+      expected === 'any' ? -1 : expected,
+      ids,
+      events.map((e) => e.type),
+      events.map((e) => JSON.stringify(e.data)),
+      JSON.stringify(metadata),
+      EVENTS_CHANNEL,
+    ]);
+    if (rows[0]?.global_position === null || rows[0]?.global_position === undefined) {
+      if (client) await client.query('rollback');
+      return { fail: { type: 'version_conflict', streamId, expected, actual: rows[0]?.current_version ?? 0 } };
     }
-    const { rows } = await client.query<EventRow>(
-      `insert into events (stream_id, stream_version, event_id, type, data, metadata)
-       select $1, $2::int + e.ord::int, e.id, e.type, e.data, $6::jsonb
-         from unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
-       returning ${EVENT_COLUMNS}`,
-      [streamId, current, ids, events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), JSON.stringify(metadata)],
-    );
-    const recorded = rows.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
+    const recorded = (rows as EventRow[]).map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
     const last = recorded.at(-1)!;
-    // A wake-up hint for projectors, delivered only if this transaction commits.
-    await client.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, formatPosition(last.position)]);
-    await client.query('commit');
+    if (client && withinAppend) {
+      await withinAppend(client, recorded);
+      await client.query('commit');
+    }
     return { ok: { nextVersion: last.streamVersion, position: last.position, events: recorded, duplicate: false } };
   } catch (e) {
-    await client.query('rollback').catch(() => {});
+    if (client) await client.query('rollback').catch(() => {});
     const pgError = e as { code?: string; constraint?: string };
     if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === 'events_event_id_key') {
       return duplicateOf(streamId, ids, await findByIds(pool, ids));
@@ -88,12 +110,12 @@ async function attempt(
     }
     throw e;
   } finally {
-    client.release();
+    client?.release();
   }
 }
 
 /**
- * Appends events to a stream in one transaction, with a NOTIFY inside it.
+ * Appends events to a stream in one transaction (one statement), with a NOTIFY inside it.
  * A stale `expected` version is a `version_conflict`, never a duplicate row; events whose ids are
  * all stored already make a `duplicate` result and write nothing.
  */
@@ -103,13 +125,14 @@ export function appendToStream(
   expected: ExpectedVersion,
   events: NewEvent[],
   metadata: EventMetadata,
+  withinAppend?: WithinAppend,
 ): ResultAsync<AppendResult, AppendError> {
   if (events.length === 0) return errAsync({ type: 'store_unavailable', cause: new Error('append of no events') });
   const idsGiven = events.some((e) => e.eventId !== undefined);
   const withIds = events.map((e) => ({ ...e, eventId: e.eventId ?? randomUUID() }));
   const run = async (): Promise<Attempt> => {
     for (let tries = 0; ; tries++) {
-      const result = await attempt(pool, streamId, expected, withIds, metadata, idsGiven);
+      const result = await attempt(pool, streamId, expected, withIds, metadata, idsGiven, withinAppend);
       if (!('retry' in result) || tries >= 10) return result;
     }
   };

@@ -50,5 +50,11 @@ export type AppendError =
 
 export const EVENTS_CHANNEL = 'sekha_events';
 
+/**
+ * More work to do inside the append's transaction, after the events are inserted (a purge redacts the
+ * stream's earlier events here, so the purge event and the redaction commit together or not at all).
+ */
+export type WithinAppend = (client: import('pg').PoolClient, appended: RecordedEvent[]) => Promise<void>;
+
 /** A recorded event of a known union: keeps the union's type/data pairing. */
 export type Recorded<E extends { type: string; data: unknown }> = E extends unknown ? E & Omit<RecordedEvent, 'type' | 'data'> : never;

@@ -24,7 +24,8 @@ export type ConversationCommand =
   | Cmd<'Archive'>
   | Cmd<'Unarchive'>
   | Cmd<'SetImportance', { importance_score: number }>
-  | Cmd<'Delete'>;
+  | Cmd<'Delete'>
+  | Cmd<'Purge'>;
 
 export type DomainError = 'CONVERSATION_NOT_FOUND' | 'CONVERSATION_EXISTS' | 'CONVERSATION_DELETED';
 
@@ -45,7 +46,7 @@ const appended = (state: { message_count: number }, conversationId: string, mess
         },
       ];
 
-function decideOnLive(command: Exclude<ConversationCommand, { type: 'StartConversation' }>, state: Live): Decision {
+function decideOnLive(command: Exclude<ConversationCommand, { type: 'StartConversation' | 'Purge' }>, state: Live): Decision {
   const base = { conversation_id: state.id, at: command.at };
   switch (command.type) {
     case 'AppendMessages':
@@ -94,6 +95,10 @@ export function decide(command: ConversationCommand, state: ConversationState): 
     ]);
   }
   if (state.status === 'empty') return err('CONVERSATION_NOT_FOUND');
+  // A purge also applies to a deleted conversation: forgetting must stay possible after deleting.
+  if (command.type === 'Purge') {
+    return ok([{ type: 'ConversationPurged', data: { conversation_id: state.id, at: command.at } }]);
+  }
   if (state.status === 'deleted') return err('CONVERSATION_DELETED');
   return decideOnLive(command, state);
 }

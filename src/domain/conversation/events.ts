@@ -16,6 +16,8 @@ export interface MessageRecord {
   content: MessageContent;
   timestamp: string;
   metadata: Record<string, unknown>;
+  /** Present when a purge removed the content: a SHA-256 of what was removed. */
+  redacted?: { sha256: string };
 }
 
 type Event<T extends string, D> = { type: T; data: D };
@@ -34,6 +36,8 @@ export type ConversationArchived = Event<'ConversationArchived', At>;
 export type ConversationUnarchived = Event<'ConversationUnarchived', At>;
 export type ImportanceSet = Event<'ImportanceSet', At & { importance_score: number }>;
 export type ConversationDeleted = Event<'ConversationDeleted', At>;
+/** A privacy purge: the content of every earlier event of the stream was redacted with this event. */
+export type ConversationPurged = Event<'ConversationPurged', At>;
 
 /** Every event of a conversation stream. */
 export type ConversationEvent =
@@ -46,7 +50,8 @@ export type ConversationEvent =
   | ConversationArchived
   | ConversationUnarchived
   | ImportanceSet
-  | ConversationDeleted;
+  | ConversationDeleted
+  | ConversationPurged;
 
 export type ConversationEventType = ConversationEvent['type'];
 

@@ -70,6 +70,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
     case 'ImportanceSet':
       return { ...touched, importance_score: event.data.importance_score };
     case 'ConversationDeleted':
+    case 'ConversationPurged':
       return { ...touched, status: 'deleted' };
     default: {
       const unknown: never = event;

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { ConversationEvent } from './events.js';
+
+/** What a purged message's content becomes. */
+export const REDACTED = '[redacted]';
+
+const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+/**
+ * The event with its content replaced by the redaction marker plus a SHA-256 of what was removed:
+ * message content and metadata, and the conversation's metadata. Labels, folders, times and who did
+ * what stay: the audit keeps the facts, never the content. Idempotent.
+ */
+export function redactEvent(event: ConversationEvent): ConversationEvent {
+  switch (event.type) {
+    case 'MessagesAppended':
+      return {
+        ...event,
+        data: {
+          ...event.data,
+          messages: event.data.messages.map((m) =>
+            m.redacted ? m : { ...m, content: REDACTED, metadata: {}, redacted: { sha256: sha256({ content: m.content, metadata: m.metadata }) } },
+          ),
+        },
+      };
+    case 'ConversationStarted':
+      return Object.keys(event.data.metadata).length === 0
+        ? event
+        : { ...event, data: { ...event.data, metadata: { redacted: { sha256: sha256(event.data.metadata) } } } };
+    default:
+      return event;
+  }
+}

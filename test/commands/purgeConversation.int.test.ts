@@ -1,0 +1,87 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MiddlewareHandler } from 'hono';
+import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
+
+let t: TestApp;
+// A request that says `x-test-scopes` gets those scopes: stands in for a key without admin.
+const scopesFromHeader: MiddlewareHandler = async (c, next) => {
+  const scopes = c.req.header('x-test-scopes');
+  if (scopes) c.set('scopes', scopes.split(',') as never);
+  await next();
+};
+
+beforeAll(async () => {
+  t = await createTestApp({ extras: () => ({ middleware: [scopesFromHeader] }) });
+});
+afterAll(() => t.close());
+
+async function conversationWithMarker(marker: string) {
+  const res = await sendJson(t.app, 'POST', '/api/v1/conversations', {
+    label: 'private',
+    metadata: { note: marker },
+    messages: [
+      { role: 'user', content: `my secret is ${marker}`, metadata: { tag: marker } },
+      { role: 'assistant', content: [{ type: 'text', text: `noted ${marker}` }] },
+    ],
+  });
+  expect(res.status).toBe(201);
+  await sendJson(t.app, 'POST', `/api/v1/conversations/${res.body.id}/messages`, { messages: [{ role: 'user', content: `again ${marker}` }] });
+  return res.body.id as string;
+}
+
+const eventsContaining = async (marker: string) =>
+  (await t.db.pool.query<{ n: number }>(`select count(*)::int as n from events where data::text like '%' || $1 || '%' or metadata::text like '%' || $1 || '%'`, [marker])).rows[0]!.n;
+
+describe('DELETE /api/v1/conversations/{id}?purge=true', () => {
+  it('redacts the content of every earlier event and records who purged it', async () => {
+    const marker = `marker-${randomUUID()}`;
+    const id = await conversationWithMarker(marker);
+    const text = `my secret is ${marker}`;
+    await t.db.pool.query(`insert into embedding_cache (model, text_hash, vector) values ('m', $1, '{0.1,0.2}')`, [
+      createHash('sha256').update(text, 'utf8').digest(),
+    ]);
+    expect(await eventsContaining(marker)).toBeGreaterThan(0);
+
+    const res = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}?purge=true`, undefined, { 'x-request-id': 'purge-1' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id, deleted: true, purged: true });
+
+    expect(await eventsContaining(marker)).toBe(0);
+    expect((await t.db.pool.query('select count(*)::int as n from embedding_cache')).rows[0].n).toBe(0);
+
+    const events = await sendJson(t.app, 'GET', `/api/v1/conversations/${id}/events`);
+    const purge = events.body.events.at(-1);
+    expect(purge).toMatchObject({ type: 'ConversationPurged', metadata: { actor: 'anonymous', request_id: 'purge-1' } });
+    const appended = events.body.events.find((e: any) => e.type === 'MessagesAppended');
+    expect(appended.data.messages[0].content).toBe('[redacted]');
+    expect(appended.data.messages[0].redacted.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(events.body)).not.toContain(marker);
+
+    const history = await sendJson(t.app, 'GET', `/api/v1/conversations/${id}/history?as_of=${encodeURIComponent(new Date().toISOString())}&include=messages`);
+    expect(JSON.stringify(history.body)).not.toContain(marker);
+  });
+
+  it('purges an already deleted conversation, and later writes get 410', async () => {
+    const marker = `marker-${randomUUID()}`;
+    const id = await conversationWithMarker(marker);
+    expect((await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`)).status).toBe(200);
+    expect((await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}?purge=true`)).status).toBe(200);
+    expect(await eventsContaining(marker)).toBe(0);
+    expect((await sendJson(t.app, 'PUT', `/api/v1/conversations/${id}/pin`)).status).toBe(410);
+  });
+
+  it('needs the admin scope (403) and writes nothing without it', async () => {
+    const marker = `marker-${randomUUID()}`;
+    const id = await conversationWithMarker(marker);
+    const res = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}?purge=true`, undefined, { 'x-test-scopes': 'read,write' });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('forbidden');
+    expect(await eventsContaining(marker)).toBeGreaterThan(0);
+  });
+
+  it('refuses a malformed purge flag and an unknown conversation', async () => {
+    expect((await sendJson(t.app, 'DELETE', `/api/v1/conversations/${randomUUID()}?purge=yes`)).status).toBe(400);
+    expect((await sendJson(t.app, 'DELETE', `/api/v1/conversations/${randomUUID()}?purge=true`)).status).toBe(404);
+  });
+});
