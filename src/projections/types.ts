@@ -32,3 +32,27 @@ export interface ExternalProjector extends ProjectorBase {
   setup?(): Promise<void>;
   apply(events: RecordedEvent[]): Promise<void>;
 }
+
+/**
+ * A projection with versions: `create(version)` builds the projector of one version (its tables or
+ * collection named for it). The runtime runs the live version and any version being rebuilt beside
+ * it, switches when the new one has caught up, then drops the old one.
+ */
+export interface ProjectionDefinition {
+  name: string;
+  create(version: number): Projector;
+  /** Runs inside the switch transaction when `version` becomes live (e.g. re-point views). */
+  activate?(client: pg.PoolClient, version: number): Promise<void>;
+  /** Removes what a retired version built, after nobody reads it any more. */
+  drop?(client: pg.PoolClient, version: number): Promise<void>;
+}
+
+/**
+ * What a projector is doing in this process: `standby` (another instance holds its lease),
+ * `catching_up` (full batches), `running` (applying, near the head), `idle` (at the head, waiting),
+ * `failed` (the last batch threw; retrying with backoff), `stopped`.
+ */
+export type ProjectorStatus = 'standby' | 'catching_up' | 'running' | 'idle' | 'failed' | 'stopped';
+
+/** Which version a projection row is: live (queries read it), building (a rebuild) or retired. */
+export type VersionState = 'live' | 'building' | 'retired';

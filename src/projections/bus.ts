@@ -1,0 +1,36 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Position } from '../eventstore/index.js';
+import type { ProjectorStatus } from './types.js';
+
+/** A batch committed: the projector's checkpoint is now `position`. */
+export interface ProgressEvent {
+  name: string;
+  version: number;
+  position: Position;
+  /** Events in the batch (including ones the projector skipped). */
+  events: number;
+}
+
+export interface StatusEvent {
+  name: string;
+  version: number;
+  status: ProjectorStatus;
+  error?: string;
+}
+
+export interface SwitchEvent {
+  name: string;
+  from: number | undefined;
+  to: number;
+}
+
+interface BusEvents {
+  progress: [ProgressEvent];
+  status: [StatusEvent];
+  switched: [SwitchEvent];
+}
+
+/** The in-process progress bus: read-your-writes waiters and metrics listen here. */
+export type ProgressBus = EventEmitter<BusEvents>;
+
+export const createProgressBus = (): ProgressBus => new EventEmitter<BusEvents>();

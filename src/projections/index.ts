@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/load.js';
+import type { Pools } from '../db/pools.js';
+import type { ProgressBus } from './bus.js';
+import { readModelDefinition } from './readModel/index.js';
+import { createProjectionRuntime, type ProjectionRuntime } from './runtime.js';
+import type { ProjectionDefinition } from './types.js';
+
+export * from './types.js';
+export * from './bus.js';
+export { createProjectionRuntime, type ProjectionRuntime, type RuntimeOptions, type LocalStatus } from './runtime.js';
+export { requestRebuild } from './versions.js';
+export { liveCheckpoint, listCheckpoints, type CheckpointRow } from './checkpoints.js';
+export { readModelDefinition, READ_MODEL } from './readModel/index.js';
+
+export interface StartProjectionsOptions {
+  config: ResolvedConfig;
+  pools: Pools;
+  /** The primary's URL (LISTEN and leases connect to it directly). */
+  url: string;
+  logger: Logger;
+  /** Projections to run besides the read model (e.g. vectors). */
+  extra?: ProjectionDefinition[];
+  bus?: ProgressBus;
+}
+
+/**
+ * Starts the projection runtime with the read model (and `extra`) on the primary, configured from
+ * `[projections]`. Stop it with `runtime.stop()` before closing the pools: it finishes the batch in flight.
+ */
+export async function startProjections(options: StartProjectionsOptions): Promise<ProjectionRuntime> {
+  const p = options.config.projections;
+  const runtime = createProjectionRuntime(
+    {
+      pool: options.pools.write,
+      url: options.url,
+      logger: options.logger,
+      batchSize: p.batch_size,
+      pollIntervalMs: p.poll_interval_ms,
+      lease: p.lease,
+      leaseCheckMs: p.lease_check_ms,
+      ...(options.bus ? { bus: options.bus } : {}),
+    },
+    [readModelDefinition, ...(options.extra ?? [])],
+  );
+  await runtime.start();
+  return runtime;
+}

@@ -1,0 +1,225 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { comparePositions, START, type Position, type RecordedEvent } from '../eventstore/index.js';
+import { readAll } from '../eventstore/read.js';
+import type { ProgressBus } from './bus.js';
+import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from './checkpoints.js';
+import type { Lease } from './lease.js';
+import type { Projector, ProjectorStatus } from './types.js';
+import type { Wakeup } from './wakeup.js';
+
+export interface RunnerOptions {
+  projector: Projector;
+  /** The primary pool: events, checkpoints, and the tables of SQL projectors. */
+  pool: pg.Pool;
+  lease: Lease;
+  wakeup: Wakeup;
+  bus: ProgressBus;
+  logger: Logger;
+  batchSize: number;
+  pollIntervalMs: number;
+  /** How often a standby retries the lease. */
+  leaseRetryMs: number;
+  /** Called when the version is retired or its row is gone: the runner has stopped. */
+  onGone?: () => void;
+}
+
+/** One projector version running in this process. */
+export interface Runner {
+  readonly name: string;
+  readonly version: number;
+  readonly status: ProjectorStatus;
+  readonly position: Position;
+  readonly lastError: string | undefined;
+  /** Stops after the current batch and lets the lease go. */
+  stop(): Promise<void>;
+}
+
+type BatchOutcome = 'applied' | 'fenced' | 'gone';
+
+/** Backoff after a failed batch: 100 ms doubling to 30 s. */
+export const failureBackoffMs = (failures: number): number => Math.min(100 * 2 ** Math.max(0, failures - 1), 30_000);
+
+/**
+ * Runs one projector under its lease: read a batch after the checkpoint (gap-safe), apply it, move
+ * the checkpoint; wait for a wake-up when at the head; retry with backoff when a batch throws.
+ */
+export function startRunner(options: RunnerOptions): Runner {
+  const { projector, pool, lease, wakeup, bus } = options;
+  const { name, version } = projector;
+  const log = options.logger.child({ projector: name, version });
+  const handles = new Set(projector.handles);
+  let status: ProjectorStatus = 'standby';
+  let position: Position = START;
+  let lastError: string | undefined;
+  let stopping = false;
+  let wakeStop: () => void = () => {};
+  const stopped = new Promise<void>((r) => (wakeStop = r));
+
+  const setStatus = (next: ProjectorStatus, error?: string) => {
+    const changed = next !== status || error !== lastError;
+    status = next;
+    lastError = error;
+    if (!changed) return;
+    bus.emit('status', { name, version, status: next, ...(error ? { error } : {}) });
+    if (lease.held) void saveStatus(pool, name, version, next, error).catch(() => {});
+  };
+  const pause = (ms: number) =>
+    Promise.race([stopped, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+
+  async function setup(): Promise<boolean> {
+    if (projector.kind === 'sql') {
+      const client = await pool.connect();
+      try {
+        await projector.setup?.(client);
+      } finally {
+        client.release();
+      }
+    } else {
+      await projector.setup?.();
+    }
+    const row = await readCheckpoint(pool, name, version);
+    if (!row || row.state === 'retired') return false;
+    position = row.position;
+    return true;
+  }
+
+  async function applySql(events: RecordedEvent[], to: Position, next: ProjectorStatus): Promise<BatchOutcome> {
+    if (projector.kind !== 'sql') throw new Error('not a SQL projector');
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      // The fence: a stale leader (lost lease, still mid-batch) finds the row moved and applies nothing.
+      const row = await readCheckpoint(client, name, version, true);
+      if (!row || row.state === 'retired') {
+        await client.query('rollback');
+        return 'gone';
+      }
+      if (comparePositions(row.position, position) !== 0) {
+        await client.query('rollback');
+        position = row.position;
+        return 'fenced';
+      }
+      const relevant = events.filter((e) => handles.has(e.type));
+      if (relevant.length > 0) await projector.apply(relevant, client);
+      await saveCheckpoint(client, name, version, to, next);
+      await client.query('commit');
+      return 'applied';
+    } catch (e) {
+      broken = e as Error;
+      await client.query('rollback').catch(() => {});
+      throw e;
+    } finally {
+      client.release(broken && /terminat|connection/i.test(broken.message) ? broken : undefined);
+    }
+  }
+
+  async function applyExternal(events: RecordedEvent[], to: Position, next: ProjectorStatus): Promise<BatchOutcome> {
+    if (projector.kind !== 'external') throw new Error('not an external projector');
+    const relevant = events.filter((e) => handles.has(e.type));
+    if (relevant.length > 0) await projector.apply(relevant);
+    if (await advanceCheckpoint(pool, name, version, position, to, next)) return 'applied';
+    const row = await readCheckpoint(pool, name, version);
+    if (!row || row.state === 'retired') return 'gone';
+    position = row.position;
+    return 'fenced';
+  }
+
+  async function hasPending(): Promise<boolean> {
+    const { rows } = await pool.query(
+      `select 1 from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) limit 1`,
+      [position.transactionId.toString(), position.globalPosition],
+    );
+    return rows.length > 0;
+  }
+
+  async function loop(): Promise<void> {
+    let ready = false;
+    let failures = 0;
+    let heldBack = 0;
+    while (!stopping) {
+      try {
+        if (!lease.held) {
+          ready = false;
+          setStatus('standby');
+          if (!(await lease.acquire())) {
+            await pause(options.leaseRetryMs);
+            continue;
+          }
+          log.info('projector lease taken');
+        }
+        if (!ready) {
+          if (!(await setup())) return gone();
+          ready = true;
+        }
+        const generation = wakeup.generation;
+        const read = await readAll(pool, position, options.batchSize);
+        if (read.isErr()) throw read.error.cause instanceof Error ? read.error.cause : new Error('event store unavailable');
+        const events = read.value;
+        if (events.length === 0) {
+          setStatus('idle');
+          // Events after the checkpoint that readAll cannot see yet wait on an older open
+          // transaction: look again soon rather than at the slow poll.
+          heldBack = (await hasPending()) ? heldBack + 1 : 0;
+          const waitMs = heldBack > 0 ? Math.min(10 * 2 ** heldBack, options.pollIntervalMs) : options.pollIntervalMs;
+          await Promise.race([stopped, wakeup.wait(generation, waitMs)]);
+          continue;
+        }
+        const to = events.at(-1)!.position;
+        const next: ProjectorStatus = events.length >= options.batchSize ? 'catching_up' : 'running';
+        if (!lease.held) continue;
+        const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
+        if (outcome === 'gone') return gone();
+        if (outcome === 'applied') {
+          position = to;
+          failures = 0;
+          setStatus(next);
+          bus.emit('progress', { name, version, position: to, events: events.length });
+          // Our transaction may have held back other projectors' reads: let them look again.
+          wakeup.nudge();
+        }
+      } catch (e) {
+        failures++;
+        const message = e instanceof Error ? e.message : String(e);
+        log.warn({ err: { message }, failures }, 'projector batch failed; retrying');
+        setStatus('failed', message);
+        await pause(failureBackoffMs(failures));
+      }
+    }
+  }
+
+  const gone = () => {
+    log.info('projector version retired; stopping');
+    stopping = true;
+    options.onGone?.();
+  };
+
+  const done = loop()
+    .catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, 'projector loop crashed'))
+    .finally(async () => {
+      if (lease.held) await saveStatus(pool, name, version, 'stopped').catch(() => {});
+      status = 'stopped';
+      bus.emit('status', { name, version, status: 'stopped' });
+      await lease.release();
+    });
+
+  return {
+    name,
+    version,
+    get status() {
+      return status;
+    },
+    get position() {
+      return position;
+    },
+    get lastError() {
+      return lastError;
+    },
+    async stop() {
+      stopping = true;
+      wakeStop();
+      await done;
+    },
+  };
+}

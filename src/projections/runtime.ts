@@ -1,0 +1,191 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { createProgressBus, type ProgressBus } from './bus.js';
+import { listCheckpoints } from './checkpoints.js';
+import { createLease, leaseHolderExists, noLease } from './lease.js';
+import { startRunner, type Runner } from './runner.js';
+import type { ProjectionDefinition, ProjectorStatus } from './types.js';
+import { dropRetired, ensureLiveVersion, requestRebuild, trySwitch } from './versions.js';
+import { listenWakeup, localWakeup, type Wakeup } from './wakeup.js';
+
+export interface RuntimeOptions {
+  /** The primary pool. */
+  pool: pg.Pool;
+  /** The primary's URL, for the LISTEN connection and the lease connections. */
+  url: string;
+  logger: Logger;
+  /** Events per batch. Default 500. */
+  batchSize?: number;
+  /** The slow poll when no NOTIFY comes. Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Take advisory-lock leases (several instances). Default true. */
+  lease?: boolean;
+  /** How often a held lease is re-checked and a standby retries. Default 2000 ms. */
+  leaseCheckMs?: number;
+  /** LISTEN for wake-ups (else only the poll and local nudges). Default true. */
+  listen?: boolean;
+  bus?: ProgressBus;
+}
+
+/** What one projector version is doing in this process. */
+export interface LocalStatus {
+  name: string;
+  version: number;
+  status: ProjectorStatus;
+  position: import('../eventstore/index.js').Position;
+  lastError: string | undefined;
+}
+
+/** The projection runtime: runs the live and building versions of each definition under leases. */
+export interface ProjectionRuntime {
+  readonly bus: ProgressBus;
+  readonly definitions: readonly ProjectionDefinition[];
+  /** Creates missing live versions and starts runners; resolves once they are started. */
+  start(): Promise<void>;
+  /** Starts a rebuild of `name` beside the live version; answers the version being built. */
+  rebuild(name: string): Promise<{ version: number; created: boolean }>;
+  /** Local runners. */
+  status(): LocalStatus[];
+  /** Re-reads versions now: starts/stops runners, switches caught-up rebuilds, drops retired ones. */
+  sync(): Promise<void>;
+  /** Stops every runner after its current batch, and the listener. */
+  stop(): Promise<void>;
+}
+
+const key = (name: string, version: number) => `${name}@${version}`;
+
+export function createProjectionRuntime(options: RuntimeOptions, definitions: readonly ProjectionDefinition[]): ProjectionRuntime {
+  const bus = options.bus ?? createProgressBus();
+  const log = options.logger.child({ component: 'projections' });
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const leaseCheckMs = options.leaseCheckMs ?? 2000;
+  const useLease = options.lease ?? true;
+  const byName = new Map(definitions.map((d) => [d.name, d]));
+  const runners = new Map<string, Runner>();
+  let wakeup: Wakeup | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let syncing: Promise<void> | undefined;
+  let again = false;
+
+  const startVersion = (definition: ProjectionDefinition, version: number) => {
+    const projector = definition.create(version);
+    const lease = useLease
+      ? createLease({
+          url: options.url,
+          name: definition.name,
+          version,
+          checkMs: leaseCheckMs,
+          onLost: (reason) => log.warn({ projector: definition.name, version, reason }, 'projector lease lost; stopping work'),
+        })
+      : noLease();
+    const runner = startRunner({
+      projector,
+      pool: options.pool,
+      lease,
+      wakeup: wakeup!,
+      bus,
+      logger: log,
+      batchSize: options.batchSize ?? 500,
+      pollIntervalMs,
+      leaseRetryMs: leaseCheckMs,
+      onGone: () => void sync(),
+    });
+    runners.set(key(definition.name, version), runner);
+  };
+
+  async function syncOnce(): Promise<void> {
+    const rows = await listCheckpoints(options.pool, [...byName.keys()]);
+    building.clear();
+    for (const r of rows) if (r.state === 'building') building.add(key(r.name, r.version));
+    const wanted = new Set(rows.filter((r) => r.state !== 'retired').map((r) => key(r.name, r.version)));
+    for (const [k, runner] of runners) {
+      if (!wanted.has(k) || runner.status === 'stopped') {
+        runners.delete(k);
+        await runner.stop();
+      }
+    }
+    if (stopping) return;
+    for (const row of rows) {
+      if (row.state !== 'retired' && !runners.has(key(row.name, row.version))) startVersion(byName.get(row.name)!, row.version);
+    }
+    for (const definition of definitions) {
+      if (!rows.some((r) => r.name === definition.name && r.state === 'building')) continue;
+      const switched = await trySwitch(options.pool, definition);
+      if (switched) {
+        log.info({ projector: definition.name, ...switched }, 'switched to the rebuilt projection version');
+        bus.emit('switched', { name: definition.name, ...switched });
+        again = true;
+      }
+    }
+    for (const row of rows.filter((r) => r.state === 'retired')) {
+      if (runners.has(key(row.name, row.version))) continue;
+      if (useLease && (await leaseHolderExists(options.pool, row.name, row.version))) continue;
+      await dropRetired(options.pool, byName.get(row.name)!, row);
+      log.info({ projector: row.name, version: row.version }, 'dropped retired projection version');
+    }
+  }
+
+  /** One sync at a time; a request during a sync runs another right after. */
+  function sync(): Promise<void> {
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        again = false;
+        await syncOnce().catch((e: unknown) => log.warn({ err: { message: (e as Error).message } }, 'projection sync failed'));
+      } while (again && !stopping);
+    })().finally(() => (syncing = undefined));
+    return syncing;
+  }
+
+  // A building version at the head may now be switchable: look at once rather than at the next tick.
+  const building = new Set<string>();
+  const nearHead = (name: string, version: number) => building.has(key(name, version)) && !stopping;
+  bus.on('progress', (p) => {
+    if (nearHead(p.name, p.version) && p.events < (options.batchSize ?? 500)) void sync();
+  });
+  bus.on('status', (s) => {
+    if (nearHead(s.name, s.version) && s.status === 'idle') void sync();
+  });
+
+  return {
+    bus,
+    definitions,
+    async start() {
+      wakeup = options.listen === false ? localWakeup() : listenWakeup(options.url, log);
+      for (const definition of definitions) await ensureLiveVersion(options.pool, definition);
+      await sync();
+      const tick = () => {
+        timer = setTimeout(() => {
+          void sync().finally(() => {
+            if (!stopping) tick();
+          });
+        }, pollIntervalMs);
+        timer.unref();
+      };
+      tick();
+    },
+    async rebuild(name) {
+      if (!byName.has(name)) throw new Error(`unknown projection ${name}`);
+      const result = await requestRebuild(options.pool, name);
+      await sync();
+      return result;
+    },
+    status() {
+      return [...runners.values()].map((r) => ({ name: r.name, version: r.version, status: r.status, position: r.position, lastError: r.lastError }));
+    },
+    sync,
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      await syncing;
+      await Promise.all([...runners.values()].map((r) => r.stop()));
+      runners.clear();
+      await wakeup?.close();
+    },
+  };
+
+}

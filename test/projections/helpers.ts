@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import pino from 'pino';
+import { executeCommand } from '../../src/commands/execute.js';
+import type { ConversationCommand, NewMessage, Role } from '../../src/domain/conversation/index.js';
+import { comparePositions, type EventStore, type Position } from '../../src/eventstore/index.js';
+import { liveCheckpoint } from '../../src/projections/checkpoints.js';
+
+export const silentLogger = pino({ level: 'silent' });
+export const context = { actor: 'test', requestId: 'req' };
+
+/** Polls `check` until it returns a truthy value or the deadline passes (then throws). */
+export async function until<T>(check: () => Promise<T> | T, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let clock = Date.parse('2025-01-01T00:00:00Z');
+/** A strictly increasing fake time, so rows differ in time and tests need no sleeps. */
+export const tick = (): string => new Date((clock += 1000)).toISOString();
+
+export const message = (content: string, role: Role = 'user'): NewMessage => ({ id: randomUUID(), role, content, timestamp: tick(), metadata: {} });
+
+/** Runs one command and answers its position (throws on a domain error). */
+export async function run(store: EventStore, id: string, command: ConversationCommand): Promise<Position> {
+  const result = await executeCommand(store, id, command, context);
+  return result._unsafeUnwrap().position;
+}
+
+export interface Seeded {
+  id: string;
+  position: Position;
+}
+
+/** Starts a conversation with messages. */
+export async function startConversation(
+  store: EventStore,
+  options: { label?: string; folder?: string; importance?: number; messages?: string[] } = {},
+): Promise<Seeded> {
+  const id = randomUUID();
+  const at = tick();
+  const position = await run(store, id, {
+    type: 'StartConversation',
+    at,
+    data: {
+      conversation_id: id,
+      label: options.label ?? 'label',
+      folder: options.folder ?? '/',
+      importance_score: options.importance ?? 5,
+      metadata: {},
+      messages: (options.messages ?? []).map((m, i) => message(m, i % 2 === 0 ? 'user' : 'assistant')),
+    },
+  });
+  return { id, position };
+}
+
+/** A varied history: every event type, over `n` conversations. */
+export async function seedHistory(store: EventStore, n: number): Promise<Position> {
+  let last: Position | undefined;
+  for (let i = 0; i < n; i++) {
+    const c = await startConversation(store, { label: `label ${i % 3}`, folder: `/f${i % 2}`, importance: (i % 10) + 1, messages: [`hello number ${i}`, `reply ${i} about postgres`] });
+    last = c.position;
+    const steps: ConversationCommand[] = [
+      { type: 'AppendMessages', at: tick(), data: { messages: [message(`more words ${i}`), message(`and more ${i}`, 'assistant')] } },
+      { type: 'Relabel', at: tick(), data: { label: `relabeled ${i % 4}`, ...(i % 2 ? { folder: '/moved' } : {}) } },
+      { type: 'MoveToFolder', at: tick(), data: { folder: `/g${i % 3}` } },
+      { type: 'Pin', at: tick(), data: {} },
+      ...(i % 3 === 0 ? [{ type: 'Unpin', at: tick(), data: {} } as const] : []),
+      { type: 'SetImportance', at: tick(), data: { importance_score: ((i * 7) % 10) + 1 } },
+      ...(i % 4 === 1 ? [{ type: 'Archive', at: tick(), data: {} } as const] : []),
+      ...(i % 8 === 1 ? [{ type: 'Unarchive', at: tick(), data: {} } as const] : []),
+      ...(i % 5 === 2 ? [{ type: 'Delete', at: tick(), data: {} } as const] : []),
+    ];
+    for (const step of steps) last = await run(store, c.id, step);
+  }
+  return last!;
+}
+
+/** Every row of a table, ordered by id, as plain JSON. */
+export async function tableRows(pool: pg.Pool, table: string): Promise<unknown[]> {
+  const { rows } = await pool.query(`select * from ${table} order by id`);
+  return JSON.parse(JSON.stringify(rows));
+}
+
+/** Waits until the live read model has passed `position`. */
+export async function caughtUp(pool: pg.Pool, position: Position, name = 'read-model', timeoutMs = 20_000): Promise<void> {
+  await until(async () => {
+    const cp = await liveCheckpoint(pool, name);
+    return cp && comparePositions(cp.position, position) >= 0;
+  }, timeoutMs, `${name} to reach ${position.transactionId}:${position.globalPosition}`);
+}

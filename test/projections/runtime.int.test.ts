@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventStore, type EventStore } from '../../src/eventstore/index.js';
+import { listCheckpoints, readCheckpoint } from '../../src/projections/checkpoints.js';
+import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import { readModelDefinition, readModelProjector } from '../../src/projections/readModel/index.js';
+import type { ProjectionDefinition } from '../../src/projections/types.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { caughtUp, seedHistory, silentLogger, startConversation, tableRows, until } from './helpers.js';
+
+let db: TestDatabase;
+let store: EventStore;
+const runtimes: ProjectionRuntime[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 30 });
+  store = createEventStore(db.pool);
+});
+afterAll(async () => {
+  await Promise.all(runtimes.map((r) => r.stop()));
+  await db.drop();
+});
+
+function runtime(definitions: ProjectionDefinition[] = [readModelDefinition], batchSize = 7): ProjectionRuntime {
+  const r = createProjectionRuntime(
+    { pool: db.pool, url: db.url, logger: silentLogger, batchSize, pollIntervalMs: 200, leaseCheckMs: 200 },
+    definitions,
+  );
+  runtimes.push(r);
+  return r;
+}
+
+const stop = async (r: ProjectionRuntime) => {
+  await r.stop();
+  runtimes.splice(runtimes.indexOf(r), 1);
+};
+
+/** Builds `version` from scratch beside the live one, in a runtime of its own, and answers its tables. */
+async function fromScratch(version: number) {
+  await db.pool.query(`insert into projection_checkpoints (name, version, state) values ('scratch', $1, 'live')`, [version]);
+  const scratch: ProjectionDefinition = { name: 'scratch', create: (v) => ({ ...readModelProjector(v), name: 'scratch' }) };
+  const r = runtime([scratch], 500);
+  await r.start();
+  const head = (await store.readHead())._unsafeUnwrap()!.position;
+  await until(async () => (await readCheckpoint(db.pool, 'scratch', version))!.position.globalPosition >= head.globalPosition, 20_000, 'scratch build');
+  await stop(r);
+  return { conversations: await tableRows(db.pool, `rm_v${version}_conversations`), messages: await tableRows(db.pool, `rm_v${version}_messages`) };
+}
+
+describe('projection runtime', () => {
+  it('projects every event type into the read tables and reports idle at the head', async () => {
+    const r = runtime();
+    await r.start();
+    const last = await seedHistory(store, 12);
+    await caughtUp(db.pool, last);
+    await until(() => r.status().every((s) => s.status === 'idle'), 5000, 'idle');
+    const { rows } = await db.pool.query(`select count(*)::int as n, sum(message_count)::int as m from conversations`);
+    expect(rows[0]).toEqual({ n: 12, m: 48 });
+    const messages = await db.pool.query(`select count(*)::int as n from messages`);
+    expect(messages.rows[0].n).toBe(48);
+    const deleted = await db.pool.query(`select count(*)::int as n from conversations where status = 'deleted'`);
+    expect(deleted.rows[0].n).toBe(2);
+    await stop(r);
+  });
+
+  it('after a batch that throws mid-way and a restart, the tables equal a from-scratch rebuild', async () => {
+    let thrown = 0;
+    const failing: ProjectionDefinition = {
+      ...readModelDefinition,
+      create: (version) => {
+        const real = readModelProjector(version);
+        return {
+          ...real,
+          apply: async (events, client) => {
+            // Apply some rows, then die: the transaction must take them all back.
+            await real.apply(events.slice(0, Math.ceil(events.length / 2)), client);
+            if (events.length > 1) {
+              thrown++;
+              throw new Error('killed mid-batch');
+            }
+            await real.apply(events.slice(1), client);
+          },
+        };
+      },
+    };
+    const before = (await readCheckpoint(db.pool, 'read-model', 1))!.position;
+    const last = await seedHistory(store, 6);
+    const bad = runtime([failing]);
+    await bad.start();
+    await until(() => thrown >= 2 && bad.status()[0]!.status === 'failed', 10_000, 'failures');
+    expect((await readCheckpoint(db.pool, 'read-model', 1))!.position).toEqual(before);
+    await stop(bad);
+
+    const good = runtime();
+    await good.start();
+    await caughtUp(db.pool, last);
+    await stop(good);
+    const live = { conversations: await tableRows(db.pool, 'rm_v1_conversations'), messages: await tableRows(db.pool, 'rm_v1_messages') };
+    const scratch = await fromScratch(90);
+    expect(live.conversations).toHaveLength(18);
+    expect(live).toEqual(scratch);
+  });
+
+  it('runs each projector on exactly one of two runtimes, and the other takes over when the leader stops', async () => {
+    const a = runtime();
+    const b = runtime();
+    await a.start();
+    await b.start();
+    const leaderOf = () =>
+      until(() => {
+        const leaders = [a, b].filter((r) => r.status().some((s) => s.status !== 'standby' && s.status !== 'stopped'));
+        const standbys = [a, b].filter((r) => r.status().some((s) => s.status === 'standby'));
+        return leaders.length === 1 && standbys.length === 1 ? leaders[0] : undefined;
+      }, 10_000, 'one leader');
+    const leader = await leaderOf();
+    const other = leader === a ? b : a;
+    const first = await startConversation(store, { messages: ['one'] });
+    await caughtUp(db.pool, first.position);
+    await stop(leader);
+    const t0 = Date.now();
+    const second = await startConversation(store, { messages: ['two'] });
+    await caughtUp(db.pool, second.position, 'read-model', 10_000);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(other.status()[0]!.status).not.toBe('standby');
+    await stop(other);
+    const rows = await listCheckpoints(db.pool, ['read-model']);
+    expect(rows).toHaveLength(1);
+  });
+});
