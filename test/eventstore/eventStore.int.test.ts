@@ -18,6 +18,19 @@ async function readEverything(after: Position = START) {
   return all._unsafeUnwrap();
 }
 
+/**
+ * Reads until `done` holds or a deadline passes. The xmin horizon is cluster-wide: a transaction still
+ * open in another database (another test file) rightly holds readers back for a moment.
+ */
+async function readUntil(after: Position, done: (events: Awaited<ReturnType<typeof readEverything>>) => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await readEverything(after);
+    if (done(events) || Date.now() > deadline) return events;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 describe('append', () => {
   it('appends in order and reads the stream back', async () => {
     const stream = `s-${randomUUID()}`;
@@ -97,7 +110,7 @@ describe('readAll', () => {
       expect(between.map((e) => e.type)).not.toContain('B');
 
       await a.query('commit');
-      const after = await readEverything(head);
+      const after = await readUntil(head, (events) => events.length >= 2);
       expect(after.map((e) => e.type)).toEqual(['A', 'B']);
     } finally {
       a.release();
@@ -109,6 +122,7 @@ describe('readAll', () => {
     const stream = `s-${randomUUID()}`;
     const start = (await store.readHead())._unsafeUnwrap()?.position ?? START;
     for (let i = 0; i < 7; i++) await store.append(stream, i, [{ type: 'P', data: { i } }], meta);
+    await readUntil(start, (events) => events.filter((e) => e.streamId === stream).length === 7);
     let checkpoint = start;
     const seen: number[] = [];
     for (;;) {
