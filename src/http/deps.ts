@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Pools } from '../db/pools.js';
 import type { EventStore } from '../eventstore/index.js';
+import type { ProgressBus } from '../projections/bus.js';
+import type { ProjectionRuntime } from '../projections/runtime.js';
 
 /** Everything routes need, passed in (never imported as singletons) so tests build apps from real parts. */
 export interface AppDeps {
@@ -13,4 +15,8 @@ export interface AppDeps {
   clock: () => Date;
   startedAt: Date;
   version: string;
+  /** Projection progress in this process (read-your-writes wakes on it); absent when no runtime runs here. */
+  progress?: ProgressBus;
+  /** The projection runtime of this process (role all/projector), for rebuilds and status. */
+  projections?: ProjectionRuntime;
 }
