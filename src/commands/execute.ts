@@ -10,8 +10,8 @@ import {
   type ConversationState,
   type DomainError,
 } from '../domain/conversation/index.js';
+import { forgetStream, loadStream, rememberStream } from './streamStates.js';
 import {
-  START,
   type AppendError,
   type EventMetadata,
   type EventStore,
@@ -60,15 +60,6 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const asConversationEvents = (events: RecordedEvent[]) => events as CommandOutcome['events'];
 
-type Loaded = { state: ConversationState; version: number; events: CommandOutcome['events'] };
-
-async function load(store: EventStore, streamId: string): Promise<Result<Loaded, CommandError>> {
-  const read = await store.readStream(streamId);
-  if (read.isErr()) return err(read.error);
-  const events = asConversationEvents(read.value);
-  return ok({ state: foldConversation(events), version: events.length, events });
-}
-
 /** The answer a retried request gets: the stream as the first request's events left it. */
 async function replayFirstAnswer(store: EventStore, context: CommandContext): Promise<Result<CommandOutcome, CommandError> | undefined> {
   if (!context.idempotency) return undefined;
@@ -76,10 +67,10 @@ async function replayFirstAnswer(store: EventStore, context: CommandContext): Pr
   if (first.isErr()) return err(first.error);
   if (!first.value) return undefined;
   if (first.value.metadata.request_hash !== context.idempotency.requestHash) return err({ type: 'idempotency_key_reused' });
-  const loaded = await load(store, first.value.streamId);
-  if (loaded.isErr()) return err(loaded.error);
+  const stream = await store.readStream(first.value.streamId);
+  if (stream.isErr()) return err(stream.error);
   const tx = first.value.position.transactionId;
-  const upTo = loaded.value.events.filter((e) => e.streamVersion <= first.value!.streamVersion || e.position.transactionId === tx);
+  const upTo = asConversationEvents(stream.value).filter((e) => e.streamVersion <= first.value!.streamVersion || e.position.transactionId === tx);
   const own = upTo.filter((e) => e.position.transactionId === tx);
   return ok({
     conversationId: first.value.streamId.slice('conversation-'.length),
@@ -115,16 +106,16 @@ export async function executeCommand(
     schema_version: 1,
   };
   for (let attempt = 0; ; attempt++) {
-    const loaded = await load(store, streamId);
+    const loaded = await loadStream(store, streamId);
     if (loaded.isErr()) return err(loaded.error);
-    const { state, version, events: history } = loaded.value;
+    const { state, version, position } = loaded.value;
     if (ifMatch !== undefined && ifMatch !== version) {
       return err({ type: 'version_conflict', streamId, expected: ifMatch, actual: version });
     }
     const decided = decide(command, state);
     if (decided.isErr()) return err(decided.error);
     if (decided.value.length === 0) {
-      return ok({ conversationId, state, version, position: history.at(-1)?.position ?? START, events: [], replayed: false });
+      return ok({ conversationId, state, version, position, events: [], replayed: false });
     }
     const toAppend = decided.value.map((e, i) => ({
       ...e,
@@ -137,14 +128,10 @@ export async function executeCommand(
         const again = await replayFirstAnswer(store, context);
         if (again) return again;
       }
-      return ok({
-        conversationId,
-        state: foldConversation(events, state),
-        version: appended.value.nextVersion,
-        position: appended.value.position,
-        events,
-        replayed: appended.value.duplicate,
-      });
+      const after = { state: foldConversation(events, state), version: appended.value.nextVersion, position: appended.value.position };
+      if (withinAppend) forgetStream(store, streamId);
+      else if (!appended.value.duplicate) rememberStream(store, streamId, after);
+      return ok({ conversationId, ...after, events, replayed: appended.value.duplicate });
     }
     if (appended.error.type === 'version_conflict' && ifMatch === undefined && attempt < MAX_RETRIES) {
       // Another writer got in first; the client asked no version, so decide again on the new state.

@@ -64,6 +64,25 @@ describe('POST /api/v1/conversations/{id}/messages', () => {
     expect(await countEvents(t.db)).toBe(before);
   });
 
+  it('sees writes made by another instance (its own store and pools) on the same database', async () => {
+    const other = await createTestApp({ db: t.db });
+    try {
+      const { id } = await create();
+      expect((await append(id, [{ role: 'user', content: 'here' }])).body.message_count).toBe(1);
+      const there = await sendJson(other.app, 'POST', `/api/v1/conversations/${id}/messages`, { messages: [{ role: 'user', content: 'there' }] });
+      expect(there.body.message_count).toBe(2);
+      const pinned = await sendJson(other.app, 'PUT', `/api/v1/conversations/${id}/pin`);
+      expect(pinned.headers.get('etag')).toBe('"4"');
+      const back = await append(id, [{ role: 'user', content: 'here again' }], { 'if-match': '"4"' });
+      expect(back.status).toBe(201);
+      expect(back.body.message_count).toBe(3);
+      const unpinned = await sendJson(t.app, 'PUT', `/api/v1/conversations/${id}/unpin`);
+      expect(unpinned.body).toMatchObject({ pinned: false, message_count: 3, version: 6 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps every message when many appends race on one conversation', async () => {
     const { id } = await create();
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => append(id, [{ role: 'user', content: `m${i}` }])));
