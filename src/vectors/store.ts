@@ -1,0 +1,113 @@
+import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
+import type { ResolvedConfig } from '../config/load.js';
+
+export interface VectorRecord {
+  id: string;
+  vector: number[];
+  metadata: Metadata;
+}
+
+export interface VectorHit {
+  id: string;
+  /** Cosine similarity (1 − distance): higher is better. */
+  score: number;
+  metadata: Metadata;
+}
+
+/** The Chroma side of the vector projection: collections of one (model, dimension, version) each. */
+export interface VectorStore {
+  readonly url: string;
+  /** Name of the collection of a (model, dimension, projector version); two models never share one. */
+  collectionName(model: string, dimension: number, version: number): string;
+  heartbeat(): Promise<void>;
+  ensure(name: string, meta: { model: string; dimension: number }): Promise<void>;
+  upsert(name: string, records: VectorRecord[]): Promise<void>;
+  /** Sets metadata keys on every vector of a conversation. */
+  updateConversation(name: string, conversationId: string, metadata: Metadata): Promise<number>;
+  deleteConversation(name: string, conversationId: string): Promise<void>;
+  query(name: string, vector: number[], limit: number, where: Where | undefined): Promise<VectorHit[]>;
+  count(name: string): Promise<number>;
+  drop(name: string): Promise<void>;
+}
+
+const slug = (s: string) => s.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+
+export function createVectorStore(url: string, config: ResolvedConfig['chroma']): VectorStore {
+  const u = new URL(url);
+  const client = new ChromaClient({ host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), ssl: u.protocol === 'https:' });
+  const handles = new Map<string, Promise<Collection>>();
+  const batch = config.batch_size;
+
+  // Handles are cached; a failed lookup is forgotten so that the next call tries again.
+  const collection = (name: string, meta?: { model: string; dimension: number }): Promise<Collection> => {
+    let handle = handles.get(name);
+    if (!handle) {
+      handle = meta
+        ? client.getOrCreateCollection({
+            name,
+            embeddingFunction: null,
+            metadata: { model: meta.model, dimension: meta.dimension },
+            configuration: { hnsw: { space: config.space, ef_construction: config.construction_ef, ef_search: config.search_ef, max_neighbors: config.m } },
+          })
+        : client.getCollection({ name, embeddingFunction: undefined as never });
+      handles.set(name, handle);
+      handle.catch(() => handles.delete(name));
+    }
+    return handle;
+  };
+  const withHandle = async <T>(name: string, fn: (c: Collection) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(await collection(name));
+    } catch (e) {
+      handles.delete(name);
+      throw e;
+    }
+  };
+
+  return {
+    url,
+    collectionName: (model, dimension, version) => `${config.collection_prefix}_${slug(model)}_${dimension}_v${version}`.slice(0, 500),
+    async heartbeat() {
+      await client.heartbeat();
+    },
+    async ensure(name, meta) {
+      handles.delete(name);
+      await collection(name, meta);
+    },
+    upsert: (name, records) =>
+      withHandle(name, async (c) => {
+        for (let i = 0; i < records.length; i += batch) {
+          const chunk = records.slice(i, i + batch);
+          await c.upsert({ ids: chunk.map((r) => r.id), embeddings: chunk.map((r) => r.vector), metadatas: chunk.map((r) => r.metadata) });
+        }
+      }),
+    updateConversation: (name, conversationId, metadata) =>
+      withHandle(name, async (c) => {
+        const { ids } = await c.get({ where: { conversation_id: { $eq: conversationId } }, include: [] });
+        for (let i = 0; i < ids.length; i += batch) {
+          const chunk = ids.slice(i, i + batch);
+          await c.update({ ids: chunk, metadatas: chunk.map(() => metadata) });
+        }
+        return ids.length;
+      }),
+    deleteConversation: (name, conversationId) =>
+      withHandle(name, async (c) => {
+        await c.delete({ where: { conversation_id: { $eq: conversationId } } });
+      }),
+    query: (name, vector, limit, where) =>
+      withHandle(name, async (c) => {
+        const r = await c.query({ queryEmbeddings: [vector], nResults: limit, ...(where ? { where } : {}), include: ['distances', 'metadatas'] as never });
+        const ids = r.ids[0] ?? [];
+        return ids.map((id, i) => ({ id, score: 1 - (r.distances[0]?.[i] ?? 1), metadata: r.metadatas[0]?.[i] ?? {} }));
+      }),
+    count: (name) => withHandle(name, (c) => c.count()),
+    async drop(name) {
+      handles.delete(name);
+      try {
+        await client.deleteCollection({ name });
+      } catch (e) {
+        if (!/not.?found|does not exist/i.test((e as Error).message)) throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load.js';
+import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../../src/vectors/metadata.js';
+import { createVectorStore, type VectorStore } from '../../src/vectors/store.js';
+import { toWhere } from '../../src/vectors/where.js';
+import { startTestChroma, type TestChroma } from '../support/chroma.js';
+
+const config = resolveConfig(undefined, {})._unsafeUnwrap();
+const unit = (i: number, dim = 4) => Array.from({ length: dim }, (_, j) => (j === i ? 1 : 0.1));
+
+describe('vector store against a real Chroma server', () => {
+  let chroma: TestChroma;
+  let store: VectorStore;
+  const name = 'test_collection_v1';
+  const attrs = (over: Partial<ConversationAttributes> = {}): ConversationAttributes => ({
+    label: 'work',
+    folder: '/projects/alpha',
+    status: 'active',
+    pinned: false,
+    importance: 5,
+    ...over,
+  });
+  const c1 = '00000000-0000-4000-8000-000000000001';
+  const c2 = '00000000-0000-4000-8000-000000000002';
+
+  beforeAll(async () => {
+    chroma = await startTestChroma();
+    store = createVectorStore(chroma.url, config.chroma);
+    await store.ensure(name, { model: 'm', dimension: 4 });
+    await store.upsert(name, [
+      { id: 'a', vector: unit(0), metadata: vectorMetadata({ conversation_id: c1, role: 'user', timestamp: '2024-01-01T00:00:00Z' }, attrs(), 'm') },
+      { id: 'b', vector: unit(1), metadata: vectorMetadata({ conversation_id: c1, role: 'assistant', timestamp: '2024-02-01T00:00:00Z' }, attrs(), 'm') },
+      {
+        id: 'c',
+        vector: unit(2),
+        metadata: vectorMetadata({ conversation_id: c2, role: 'user', timestamp: '2024-03-01T00:00:00Z' }, attrs({ label: 'home', folder: '/projects/alphabet', importance: 9 }), 'm'),
+      },
+    ]);
+  });
+  afterAll(() => chroma.stop());
+
+  it('names one collection per model, dimension and version', () => {
+    expect(store.collectionName('nomic-embed-text:latest', 768, 2)).toBe('sekha_messages_nomic-embed-text-latest_768_v2');
+    expect(store.collectionName('a', 768, 1)).not.toBe(store.collectionName('b', 768, 1));
+  });
+
+  it('queries by cosine similarity, higher is better', async () => {
+    const hits = await store.query(name, unit(1), 3, undefined);
+    expect(hits[0]!.id).toBe('b');
+    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+    expect(hits[0]!.score).toBeCloseTo(1, 5);
+  });
+
+  it('filters by folder prefix on path segments, importance and time', async () => {
+    const ids = async (f: Parameters<typeof toWhere>[0]) => (await store.query(name, unit(0), 10, toWhere(f))).map((h) => h.id).sort();
+    expect(await ids({ folder: '/projects/alpha' })).toEqual(['a', 'b']);
+    expect(await ids({ folder: '/projects' })).toEqual(['a', 'b', 'c']);
+    expect(await ids({ importance_min: 8 })).toEqual(['c']);
+    expect(await ids({ created_after: '2024-01-15T00:00:00Z', created_before: '2024-02-15T00:00:00Z' })).toEqual(['b']);
+    expect(await ids({ role: 'user', label: 'work' })).toEqual(['a']);
+  });
+
+  it('updates the metadata of all of a conversation’s vectors, keeping per-message keys', async () => {
+    const n = await store.updateConversation(name, c1, conversationMetadata(attrs({ status: 'archived', folder: '/x' })));
+    expect(n).toBe(2);
+    const hits = await store.query(name, unit(0), 10, toWhere({ include_archived: true, folder: '/x' }));
+    expect(hits.map((h) => h.id).sort()).toEqual(['a', 'b']);
+    expect(hits.find((h) => h.id === 'a')!.metadata.role).toBe('user');
+    expect((await store.query(name, unit(0), 10, toWhere({}))).map((h) => h.id)).toEqual(['c']);
+    expect((await store.query(name, unit(0), 10, toWhere({ folder: '/projects' }))).map((h) => h.id)).toEqual(['c']);
+  });
+
+  it('deletes a conversation’s vectors and counts', async () => {
+    await store.deleteConversation(name, c1);
+    expect(await store.count(name)).toBe(1);
+    const fresh = createVectorStore(chroma.url, config.chroma);
+    expect(await fresh.count(name)).toBe(1);
+  });
+});
