@@ -5,6 +5,7 @@ import {
   conversationStream,
   decide,
   foldConversation,
+  initialState,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationState,
@@ -12,6 +13,7 @@ import {
 } from '../domain/conversation/index.js';
 import { forgetStream, loadStream, rememberStream } from './streamStates.js';
 import {
+  START,
   type AppendError,
   type EventMetadata,
   type EventStore,
@@ -106,7 +108,10 @@ export async function executeCommand(
     schema_version: 1,
   };
   for (let attempt = 0; ; attempt++) {
-    const loaded = await loadStream(store, streamId);
+    // A start goes to a fresh id: assume the stream empty; expected version 0 makes the store check it,
+    // and a conflict loads the stream for real on the next attempt.
+    const loaded =
+      command.type === 'StartConversation' && attempt === 0 ? ok({ state: initialState(), version: 0, position: START }) : await loadStream(store, streamId);
     if (loaded.isErr()) return err(loaded.error);
     const { state, version, position } = loaded.value;
     if (ifMatch !== undefined && ifMatch !== version) {
