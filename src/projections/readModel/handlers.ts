@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { REDACTED, textOf, wordCount, type ConversationEventType, type MessageContent } from '../../domain/conversation/index.js';
+import { textOf, wordCount, type ConversationEventType, type MessageContent } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 import { tablesOf } from './schema.js';
 
@@ -120,12 +120,6 @@ export async function applyReadModel(client: pg.PoolClient, version: number, eve
       continue;
     }
     if (event.type === 'ConversationPurged') {
-      // Forgotten: no read row may keep the content (the events were redacted in the same transaction).
-      await client.query(`delete from ${messages} where conversation_id = $1`, [id]);
-      await client.query(`delete from ${conversations} where id = $1`, [id]);
-      continue;
-    }
-    if (event.type === 'ConversationPurged') {
       await purge(client, version, id, event, at);
       continue;
     }
@@ -143,15 +137,16 @@ export async function applyReadModel(client: pg.PoolClient, version: number, eve
 }
 
 /**
- * A purge redacted the earlier events in its own transaction; make the rows what a rebuild from the
- * redacted events would give: redacted content, no metadata, the conversation's redacted metadata.
+ * Forgotten: no read row keeps content (the events were redacted in the purge's transaction). The
+ * messages go; the conversation stays as `deleted` (so it answers 410) with the redacted metadata of
+ * its ConversationStarted event, which is what a rebuild from the redacted events gives too.
  */
 async function purge(client: pg.PoolClient, version: number, id: string, event: RecordedEvent, at: string): Promise<void> {
   const { conversations, messages } = tablesOf(version);
-  await client.query(`update ${messages} set content = $2, parts = null, metadata = '{}'::jsonb where conversation_id = $1`, [id, REDACTED]);
+  await client.query(`delete from ${messages} where conversation_id = $1`, [id]);
   await client.query(
     `update ${conversations}
-        set status = 'deleted', word_count = message_count, updated_at = $2, version = $3,
+        set status = 'deleted', word_count = 0, updated_at = $2, version = $3,
             metadata = coalesce((select e.data->'metadata' from events e where e.stream_id = $4 and e.type = 'ConversationStarted' limit 1), '{}'::jsonb)
       where id = $1`,
     [id, at, event.streamVersion, event.streamId],
