@@ -3,6 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import './context.js';
 import { auditRoutes } from '../audit/index.js';
 import { commandRoutes } from '../commands/index.js';
+import { projectionRoutes } from '../projections/routes.js';
+import { queryRoutes } from '../queries/index.js';
 import type { AppDeps } from './deps.js';
 import { apiError, errorResponse, validationError } from './errors.js';
 import { healthRoutes, type HealthCheck } from './health.js';
@@ -37,6 +39,8 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
   healthRoutes(deps, extras.healthChecks)(app);
   commandRoutes(deps)(app);
   auditRoutes(deps)(app);
+  queryRoutes(deps)(app);
+  projectionRoutes(deps)(app);
   for (const routes of extras.routes ?? []) routes(app);
 
   app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));

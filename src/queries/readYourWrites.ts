@@ -1,0 +1,113 @@
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { err, ok, type Result } from 'neverthrow';
+import { comparePositions, formatPosition, parsePosition, type Position } from '../eventstore/index.js';
+import type { AppDeps } from '../http/deps.js';
+import { apiError, errorResponse, unavailable, type ApiError } from '../http/errors.js';
+import { liveCheckpoint } from '../projections/checkpoints.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
+
+/** The query parameters of read-your-writes; spread them into a query route's `request.query` schema. */
+export const consistencyParams = (deps: AppDeps) => ({
+  min_position: z
+    .string()
+    .optional()
+    .openapi({ description: 'Wait until the projections this query reads have passed this position ("<txid>:<pos>", as a write answered). The X-Sekha-Position header works too.' }),
+  wait_ms: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must not be negative')
+    .max(deps.config.api.read_wait_max_ms, `must be at most ${deps.config.api.read_wait_max_ms}`)
+    .optional()
+    .openapi({ description: `How long to wait for min_position (default ${deps.config.api.read_wait_default_ms} ms)` }),
+});
+
+/** The position a request asks to read after: `min_position` query parameter, else the X-Sekha-Position header. */
+export function requestedPosition(c: Context): Result<Position | undefined, ApiError> {
+  const fromQuery = c.req.query('min_position');
+  const raw = fromQuery ?? c.req.header('x-sekha-position');
+  if (raw === undefined || raw.trim() === '') return ok(undefined);
+  const position = parsePosition(raw);
+  if (!position) {
+    const field = fromQuery !== undefined ? 'query.min_position' : 'X-Sekha-Position';
+    return err(apiError(400, 'invalid_input', `${field}: must be a position "<txid>:<pos>" as a write answered`, { field, reason: 'not a position' }));
+  }
+  return ok(position);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Waits until every projection in `names` has passed `target`, as the READ pool sees it (so it also
+ * holds when reads go to a replica). In the projecting process the progress bus wakes the wait; the
+ * read pool is polled too, because a replica lags behind the bus. Times out with a 503 + Retry-After.
+ */
+export async function waitForPosition(deps: AppDeps, names: readonly string[], target: Position, waitMs: number): Promise<Result<void, ApiError>> {
+  const deadline = Date.now() + waitMs;
+  const pending = new Set(names);
+  for (let round = 0; ; round++) {
+    for (const name of [...pending]) {
+      try {
+        const cp = await liveCheckpoint(deps.pools.read, name);
+        if (cp && comparePositions(cp.position, target) >= 0) pending.delete(name);
+      } catch {
+        return err(unavailable('the read database'));
+      }
+    }
+    if (pending.size === 0) return ok(undefined);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      return err({
+        ...apiError(503, 'not_caught_up', `the read model has not reached position ${formatPosition(target)} yet; retry shortly`, { min_position: formatPosition(target), waiting_for: [...pending] }),
+        retryAfterSeconds: 1,
+      });
+    }
+    // Same-process progress wakes at once; otherwise poll, briefly at first.
+    const pollMs = Math.min(left, deps.progress && !deps.pools.separateRead ? 250 : Math.min(10 * 2 ** round, 200));
+    await new Promise<void>((resolve) => {
+      const onProgress = (p: { name: string }) => {
+        if (pending.has(p.name)) done();
+      };
+      const done = () => {
+        deps.progress?.off('progress', onProgress);
+        resolve();
+      };
+      deps.progress?.on('progress', onProgress);
+      void sleep(pollMs).then(done);
+    });
+  }
+}
+
+/** How long this request may wait: `wait_ms` (at most `api.read_wait_max_ms`), else the default. */
+function waitFor(c: Context, deps: AppDeps): Result<number, ApiError> {
+  const raw = c.req.query('wait_ms');
+  const { read_wait_default_ms: fallback, read_wait_max_ms: max } = deps.config.api;
+  if (raw === undefined) return ok(fallback);
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) {
+    const reason = `must be a whole number of milliseconds from 0 to ${max}`;
+    return err(apiError(400, 'invalid_input', `query.wait_ms: ${reason}`, { field: 'query.wait_ms', reason }));
+  }
+  return ok(Number(raw));
+}
+
+/**
+ * Read-your-writes for a query route: when the request carries `min_position` (or X-Sekha-Position),
+ * wait (bounded by `wait_ms`, default `api.read_wait_default_ms`) until the projections it reads have
+ * passed it. Use on every query route: `middleware: [readYourWrites(deps)]` in createRoute.
+ *
+ * @param projections the projections the route reads; default the read model.
+ */
+export function readYourWrites(deps: AppDeps, projections: readonly string[] = [READ_MODEL]): MiddlewareHandler {
+  return async function readYourWritesMiddleware(c, next) {
+    const position = requestedPosition(c);
+    if (position.isErr()) return errorResponse(c, position.error);
+    if (position.value) {
+      const waitMs = waitFor(c, deps);
+      if (waitMs.isErr()) return errorResponse(c, waitMs.error);
+      const waited = await waitForPosition(deps, projections, position.value, waitMs.value);
+      if (waited.isErr()) return errorResponse(c, waited.error);
+    }
+    await next();
+    return undefined;
+  };
+}

@@ -1,0 +1,44 @@
+import type pg from 'pg';
+import { ResultAsync } from 'neverthrow';
+import { apiError, unavailable, type ApiError } from '../http/errors.js';
+
+/**
+ * Runs a read query; a failure is an ApiError, never a throw: a value Postgres cannot take (class 22,
+ * "data exception": e.g. a NUL byte or an out-of-range date) is the caller's 400, anything else a 503.
+ */
+export function readQuery<R extends pg.QueryResultRow>(pool: pg.Pool, text: string, values: unknown[] = []): ResultAsync<R[], ApiError> {
+  return ResultAsync.fromPromise(
+    pool.query<R>(text, values).then((r) => r.rows),
+    (e): ApiError => {
+      const code = (e as { code?: string }).code ?? '';
+      if (code.startsWith('22')) return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: (e as Error).message });
+      return unavailable('the read database');
+    },
+  );
+}
+
+/** Collects SQL conditions and their parameters: `add('label = ?', v)` numbers the placeholder. */
+export class Conditions {
+  readonly parts: string[] = [];
+  readonly values: unknown[] = [];
+
+  add(sql: string, ...values: unknown[]): this {
+    let text = sql;
+    for (const v of values) {
+      this.values.push(v);
+      text = text.replace('?', `$${this.values.length}`);
+    }
+    this.parts.push(text);
+    return this;
+  }
+
+  /** The next placeholder for a value used outside a condition (limit, offset…). */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  get where(): string {
+    return this.parts.length ? `where ${this.parts.join(' and ')}` : '';
+  }
+}
