@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendJson } from '../support/testApp.js';
+import { createQueryApp, type QueryApp } from './support.js';
+
+let t: QueryApp;
+let last = '';
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  t = await createQueryApp();
+  const seed = async (key: string, body: Record<string, unknown>) => {
+    const c = await t.create(body);
+    ids[key] = c.id;
+    last = c.position;
+  };
+  await seed('many', { label: 'db', folder: '/eng', messages: [{ role: 'user', content: 'Postgres replication: postgres streams WAL; postgres replicas replay it.' }] });
+  await seed('once', {
+    label: 'db',
+    folder: '/eng',
+    messages: [{ role: 'assistant', content: `A long answer about many databases. ${'Filler words about storage engines. '.repeat(20)} Postgres appears once here.` }],
+  });
+  await seed('other', { label: 'cooking', folder: '/home', messages: [{ role: 'user', content: 'A recipe for bread with flour, water and salt.' }] });
+  await seed('parts', {
+    label: 'multimodal',
+    folder: '/home',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'Look at this postgres diagram' }, { type: 'image_url', image_url: { url: 'https://x.test/a.png' } }] }],
+  });
+  await seed('gone', { label: 'db', folder: '/eng', messages: [{ role: 'user', content: 'postgres postgres postgres in a deleted conversation' }] });
+  last = (await sendJson(t.app, 'DELETE', `/api/v1/conversations/${ids.gone}`)).body.position;
+});
+afterAll(() => t.close());
+
+const search = (body: unknown) => sendJson(t.app, 'POST', `/api/v1/search/fts?min_position=${last}`, body);
+
+describe('POST /api/v1/search/fts', () => {
+  it('ranks by ts_rank (more matches first), highlights snippets, and skips deleted conversations', async () => {
+    const res = await search({ query: 'postgres' });
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.many, ids.parts, ids.once]);
+    expect(res.body.total).toBe(3);
+    const [first] = res.body.results;
+    expect(first.rank).toBeGreaterThan(res.body.results[2].rank);
+    expect(first.snippet).toContain('<mark>Postgres</mark>');
+    expect(first).toMatchObject({ role: 'user', label: 'db', folder: '/eng' });
+    const long = res.body.results[2];
+    expect(long.snippet.length).toBeLessThan(long.content.length);
+    expect(long.snippet).toContain('<mark>Postgres</mark>');
+  });
+
+  it('understands web-search syntax: phrases, or, and -exclusion', async () => {
+    const phrase = await search({ query: '"postgres replicas"' });
+    expect(phrase.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.many]);
+    const or = await search({ query: 'bread or diagram' });
+    expect(new Set(or.body.results.map((r: { conversation_id: string }) => r.conversation_id))).toEqual(new Set([ids.other, ids.parts]));
+    const not = await search({ query: 'postgres -replication' });
+    expect(not.body.results.map((r: { conversation_id: string }) => r.conversation_id).sort()).toEqual([ids.once, ids.parts].sort());
+  });
+
+  it('applies filters and limit/offset', async () => {
+    const byLabel = await search({ query: 'postgres', filters: { label: 'multimodal' } });
+    expect(byLabel.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.parts]);
+    const byFolder = await search({ query: 'postgres', filters: { folder: '/eng', role: 'assistant' } });
+    expect(byFolder.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.once]);
+    const byConversation = await search({ query: 'postgres', filters: { conversation_id: ids.many } });
+    expect(byConversation.body.total).toBe(1);
+    const page = await search({ query: 'postgres', limit: 1, offset: 1 });
+    expect(page.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.parts]);
+    expect(page.body.total).toBe(3);
+    const future = await search({ query: 'postgres', filters: { after: '2999-01-01T00:00:00Z' } });
+    expect(future.body).toEqual({ results: [], total: 0 });
+  });
+
+  it.each([
+    [{}, 'query'],
+    [{ query: '' }, 'query'],
+    [{ query: '   ' }, 'query'],
+    [{ query: 'x'.repeat(1001) }, 'query'],
+    [{ query: 'x', limit: 0 }, 'limit'],
+    [{ query: 'x', limit: 101 }, 'limit'],
+    [{ query: 'x', offset: -1 }, 'offset'],
+    [{ query: 'x', filters: { role: 'robot' } }, 'filters.role'],
+    [{ query: 'x', filters: { conversation_id: 'nope' } }, 'filters.conversation_id'],
+    [{ query: 'x', filters: { after: 'soon' } }, 'filters.after'],
+    [{ query: 42 }, 'query'],
+  ])('refuses %j with 400 naming %s', async (body, field) => {
+    const res = await search(body);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.details.field).toBe(field);
+  });
+
+  it.each(['"', "'", '&|!():*', 'a & | b', '!!!', '(((', ':*', '\\', '\\\\\'"', 'foo\u0000bar', '\u0000', '-', '"unclosed', 'or or or', '<->', 'a:*B', '$$', '%', '😀 postgres', '\ud800'])(
+    'never fails on hostile text %j',
+    async (query) => {
+      const res = await search({ query });
+      expect([200, 400]).toContain(res.status);
+      if (res.status === 200) expect(Array.isArray(res.body.results)).toBe(true);
+    },
+  );
+
+  it('never answers 500 for any string (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom(...'ab &|!():*\'"\\-<>\u0000 or AND postgres'.split('')), maxLength: 30 }), async (query) => {
+        const res = await search({ query });
+        return res.status === 200 || res.status === 400;
+      }),
+      { numRuns: 150 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }), async (query) => {
+        const res = await search({ query });
+        return res.status === 200 || res.status === 400;
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
