@@ -16,6 +16,8 @@ export type ResolvedConfig = Config & {
 
 type Tree = Record<string, unknown>;
 
+const TOP_LEVEL_KEYS = new Set(['data_dir', 'log_level']);
+
 /** Short environment names of CONFIG.md and the config path each sets. */
 const SHORT_ENV: Record<string, string> = {
   HOST: 'server.host',
@@ -65,8 +67,10 @@ function applyEnv(tree: Tree, env: NodeJS.ProcessEnv): Result<Tree, ConfigError>
   }
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SEKHA_') || value === undefined || name === 'SEKHA_API_KEYS' || name === 'SEKHA_CONFIG') continue;
-    const path = name.slice('SEKHA_'.length).toLowerCase().split('__').join('.');
-    setPath(tree, path, value);
+    const path = name.slice('SEKHA_'.length).toLowerCase().split('__');
+    // Without `__` only top-level keys count: clients' own SEKHA_* variables (SEKHA_API_KEY…) are not ours.
+    if (path.length === 1 && !TOP_LEVEL_KEYS.has(path[0]!)) continue;
+    setPath(tree, path.join('.'), value);
   }
   if (env.SEKHA_API_KEYS) {
     const keys = parseApiKeysEnv(env.SEKHA_API_KEYS);
@@ -87,13 +91,25 @@ function valueAt(tree: unknown, path: PropertyKey[]): unknown {
   return node;
 }
 
+const SECRET_KEYS = new Set(['key', 'key_sha256', 'password']);
+
+/** Shows a value in an error without secrets: key material is hidden, URL passwords are masked. */
+function showValue(path: readonly PropertyKey[], raw: unknown): string {
+  if (SECRET_KEYS.has(String(path[path.length - 1]))) return '<hidden>';
+  if (raw === undefined) return '(missing)';
+  const text = JSON.stringify(raw, (k, v: unknown) => (SECRET_KEYS.has(k) ? '<hidden>' : v));
+  return text.replace(/\/\/([^/@:"]*):[^/@"]*@/g, '//$1:***@');
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const key = issue.path.map(String).join('.') || '(root)';
-  const secret = /key/i.test(key) && !/keys?$/.test(key.split('.').pop() ?? '');
-  const raw = valueAt(input, issue.path);
-  const shown = secret ? '<hidden>' : raw === undefined ? '(missing)' : JSON.stringify(raw);
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${key}.` : '';
+    return `config: ${issue.keys.map((k) => where + k).join(', ')} is not a known key: see config.example.toml for every key`;
+  }
+  const shown = showValue(issue.path, valueAt(input, issue.path));
   let allowed = issue.message;
-  if (issue.code === 'invalid_value' && 'values' in issue) allowed = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_value' && 'values' in issue) allowed = `allowed: one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `config: ${key} = ${shown} is invalid: ${allowed}`;
 }
 
@@ -104,7 +120,9 @@ export function resolveConfig(tomlText: string | undefined, env: NodeJS.ProcessE
     try {
       tree = parseToml(tomlText) as Tree;
     } catch (e) {
-      return err(new ConfigError(`config: config.toml cannot be parsed: ${(e as Error).message.split('\n')[0]}`));
+      const { line, column } = e as { line?: number; column?: number };
+      const at = line !== undefined ? ` (line ${line}, column ${column ?? 0})` : '';
+      return err(new ConfigError(`config: config.toml cannot be parsed${at}: ${(e as Error).message.split('\n')[0]}`));
     }
   }
   // The tuning guide writes a flat `embedding_model`; it means [embedding] model.
@@ -121,7 +139,7 @@ export function resolveConfig(tomlText: string | undefined, env: NodeJS.ProcessE
   const config = parsed.data;
   const provider = config.embedding.provider ?? (config.embedding.ollama_url ? 'ollama' : 'local');
   if (provider === 'ollama' && !config.embedding.ollama_url) {
-    return err(new ConfigError('config: embedding.provider = "ollama" is invalid: needs embedding.ollama_url (OLLAMA_URL)'));
+    return err(new ConfigError('config: embedding.provider = "ollama" is invalid: allowed only with embedding.ollama_url (OLLAMA_URL) set'));
   }
   return ok({ ...config, embedding: { ...config.embedding, provider } });
 }

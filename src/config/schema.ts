@@ -4,43 +4,54 @@ import { z } from 'zod';
 export const scopeSchema = z.enum(['read', 'write', 'admin']);
 export type Scope = z.infer<typeof scopeSchema>;
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().nonnegative();
+// Each message says what is allowed; the loader prefixes the key and the value.
+const port = z.coerce
+  .number({ error: 'allowed: an integer port from 0 to 65535' })
+  .int({ error: 'allowed: an integer port from 0 to 65535' })
+  .min(0, { error: 'allowed: an integer port from 0 to 65535' })
+  .max(65535, { error: 'allowed: an integer port from 0 to 65535' });
+const positiveInt = z.coerce
+  .number({ error: 'allowed: a whole number greater than 0' })
+  .int({ error: 'allowed: a whole number greater than 0' })
+  .positive({ error: 'allowed: a whole number greater than 0' });
+const nonNegativeInt = z.coerce
+  .number({ error: 'allowed: a whole number, 0 or more' })
+  .int({ error: 'allowed: a whole number, 0 or more' })
+  .nonnegative({ error: 'allowed: a whole number, 0 or more' });
 const bool = z.preprocess((v) => {
   if (typeof v !== 'string') return v;
   const s = v.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(s)) return true;
   if (['false', '0', 'no', 'off'].includes(s)) return false;
   return v;
-}, z.boolean());
-const optionalUrl = z.string().url().optional();
+}, z.boolean({ error: 'allowed: true or false' }));
+const optionalUrl = z.url({ error: 'allowed: a URL such as scheme://host:port/path' }).optional();
 const stringList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
-  z.array(z.string()),
+  z.array(z.string(), { error: 'allowed: a list of strings (or one comma-separated string)' }),
 );
 
 export const apiKeySchema = z
-  .object({
-    name: z.string().min(1),
-    key: z.string().min(32, 'must be at least 32 characters').optional(),
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'allowed: 1 to 64 letters, digits, ".", "_", "@" or "-"'),
+    key: z.string().min(32, 'allowed: a key of at least 32 characters').optional(),
     key_sha256: z
       .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
+      .regex(/^[0-9a-f]{64}$/, 'allowed: 64 lowercase hex characters (sha256 of the key)')
       .optional(),
     scopes: z.array(scopeSchema).min(1).default(['read', 'write']),
   })
   .refine((k) => k.key !== undefined || k.key_sha256 !== undefined, {
-    message: 'needs key or key_sha256',
+    message: 'allowed: an entry with key (32+ characters) or key_sha256',
   });
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 
 /** The whole configuration, with every default of CONFIG.md. */
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   data_dir: z.string().default('./data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   server: z
-    .object({
+    .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(8080),
       role: z.enum(['all', 'api', 'projector']).default('all'),
@@ -49,7 +60,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   database: z
-    .object({
+    .strictObject({
       url: optionalUrl,
       read_url: optionalUrl,
       max_connections: positiveInt.default(20),
@@ -62,15 +73,18 @@ export const configSchema = z.object({
     })
     .prefault({}),
   api: z
-    .object({
+    .strictObject({
       rate_limit_requests: positiveInt.default(100),
       rate_limit_burst: nonNegativeInt.default(10),
-      rate_limit_routes: z.record(z.string(), z.object({ requests: positiveInt, burst: nonNegativeInt.default(0) })).default({}),
+      rate_limit_routes: z.record(z.string(), z.strictObject({ requests: positiveInt, burst: nonNegativeInt.default(0) })).default({}),
       compress_responses: bool.default(true),
       compress_min_bytes: nonNegativeInt.default(1024),
       max_body_bytes: positiveInt.default(10 * 1024 * 1024),
       cors_origins: stringList.default([]),
-      keys: z.array(apiKeySchema).default([]),
+      keys: z
+        .array(apiKeySchema)
+        .refine((keys) => new Set(keys.map((k) => k.name)).size === keys.length, { error: 'allowed: each key name once' })
+        .default([]),
       max_messages_per_request: positiveInt.default(1000),
       max_content_chars: positiveInt.default(100_000),
       max_label_chars: positiveInt.default(200),
@@ -82,7 +96,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   embedding: z
-    .object({
+    .strictObject({
       provider: z.enum(['local', 'ollama']).optional(),
       model: z.string().min(1).default('nomic-embed-text'),
       batch_size: positiveInt.default(100),
@@ -92,7 +106,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   chroma: z
-    .object({
+    .strictObject({
       url: optionalUrl,
       collection_prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, _ and - only').default('sekha_messages'),
       space: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
@@ -104,7 +118,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   projections: z
-    .object({
+    .strictObject({
       batch_size: positiveInt.default(500),
       poll_interval_ms: positiveInt.default(1000),
       lease: bool.default(true),
@@ -112,7 +126,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   context: z
-    .object({
+    .strictObject({
       default_budget: positiveInt.default(8000),
       recency_half_life_days: z.coerce.number().positive().default(7),
       weight_similarity: z.coerce.number().min(0).default(1),
@@ -122,12 +136,12 @@ export const configSchema = z.object({
     })
     .prefault({}),
   summaries: z
-    .object({
+    .strictObject({
       model: z.string().min(1).default('llama3.1:8b'),
       enabled: bool.default(true),
     })
     .prefault({}),
-  redis: z.object({ url: optionalUrl }).prefault({}),
+  redis: z.strictObject({ url: optionalUrl }).prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
