@@ -8,6 +8,7 @@ import { createPools, type Pools } from './db/pools.js';
 import { createEventStore } from './eventstore/index.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
+import { prepareReadModel, startProjections, type ProjectionRuntime } from './projections/index.js';
 import { VERSION } from './version.js';
 
 /** A running service and how to stop it. */
@@ -34,6 +35,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     logger.info({ component: 'embedded-postgres', port: embedded.postgres.port, data_dir: dataDir }, 'started embedded PostgreSQL');
   }
   let pools: Pools | undefined;
+  let projections: ProjectionRuntime | undefined;
   try {
     pools = createPools(writeUrl, config.database.read_url, config.database);
     const report = await migrate(pools.write);
@@ -47,6 +49,14 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       startedAt: new Date(),
       version: VERSION,
     };
+    // Projectors run with role all/projector; with several instances their leases pick who works.
+    if (config.server.role !== 'api') {
+      projections = await startProjections({ config, pools, url: writeUrl, logger });
+      deps.projections = projections;
+      deps.progress = projections.bus;
+    } else {
+      await prepareReadModel(pools);
+    }
     const app = createApp(deps);
     const server: ServerType = await new Promise((resolveServer, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolveServer(s));
@@ -63,11 +73,14 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       embedded,
       async stop() {
         await new Promise<void>((r) => server.close(() => r()));
+        // Finishes the batch in flight and lets the leases go before the pools close.
+        await projections?.stop();
         await livePools.close();
         await embedded.postgres?.stop();
       },
     };
   } catch (e) {
+    await projections?.stop().catch(() => {});
     await pools?.close().catch(() => {});
     await embedded.postgres?.stop();
     throw e;

@@ -5,6 +5,7 @@ import type { ProgressBus } from './bus.js';
 import { readModelDefinition } from './readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from './runtime.js';
 import type { ProjectionDefinition } from './types.js';
+import { ensureLiveVersion } from './versions.js';
 
 export * from './types.js';
 export * from './bus.js';
@@ -45,4 +46,12 @@ export async function startProjections(options: StartProjectionsOptions): Promis
   );
   await runtime.start();
   return runtime;
+}
+
+/**
+ * Makes sure the read model has a live version (its views exist) without running projectors: for
+ * `--role api` instances, so that queries answer (empty) before any projector instance has started.
+ */
+export async function prepareReadModel(pools: Pools): Promise<void> {
+  await ensureLiveVersion(pools.write, readModelDefinition);
 }
