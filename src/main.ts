@@ -60,6 +60,14 @@ program
     }
   });
 
+program
+  .command('replay <projection>')
+  .description('rebuild a projection (e.g. read-model) beside the live one and switch to it when caught up')
+  .action(async (projection: string) => {
+    const { replayCommand } = await import('./projections/replay.js');
+    process.exitCode = await replayCommand(configOrExit(), projection);
+  });
+
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -71,7 +71,12 @@ export function startRunner(options: RunnerOptions): Runner {
     if (projector.kind === 'sql') {
       const client = await pool.connect();
       try {
+        await client.query('begin');
         await projector.setup?.(client);
+        await client.query('commit');
+      } catch (e) {
+        await client.query('rollback').catch(() => {});
+        throw e;
       } finally {
         client.release();
       }

@@ -9,9 +9,14 @@ export const tablesOf = (version: number) => ({
   messages: `rm_v${version}_messages`,
 });
 
-/** Creates the tables and indexes of one version (idempotent). */
+// Advisory-lock namespace for read-model DDL.
+const DDL_LOCK = 7_431_004;
+
+/** Creates the tables and indexes of one version (idempotent; call inside a transaction). */
 export async function createTables(client: pg.PoolClient, version: number): Promise<void> {
   const { conversations: c, messages: m } = tablesOf(version);
+  // Two sessions creating the same tables at once collide in the catalog: take turns (in the caller's transaction).
+  await client.query('select pg_advisory_xact_lock($1, $2)', [DDL_LOCK, version]);
   await client.query(`
     create table if not exists ${c} (
       id               uuid primary key,
