@@ -4,6 +4,7 @@ import type { Pools } from '../db/pools.js';
 import type { EventStore } from '../eventstore/index.js';
 import type { ProgressBus } from '../projections/bus.js';
 import type { ProjectionRuntime } from '../projections/runtime.js';
+import type { VectorService } from '../vectors/service.js';
 
 /** Everything routes need, passed in (never imported as singletons) so tests build apps from real parts. */
 export interface AppDeps {
@@ -19,4 +20,6 @@ export interface AppDeps {
   progress?: ProgressBus;
   /** The projection runtime of this process (role all/projector), for rebuilds and status. */
   projections?: ProjectionRuntime;
+  /** Chroma, embedders and the vector projections; absent when this process has none (search then answers degraded). */
+  vectors?: VectorService;
 }

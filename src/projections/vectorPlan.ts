@@ -1,0 +1,112 @@
+import type { RecordedEvent } from '../eventstore/index.js';
+import type { ConversationAttributes } from '../vectors/metadata.js';
+import { messageRows } from './readModel/handlers.js';
+
+/** Event types the vector projector applies. */
+export const VECTOR_EVENTS = [
+  'ConversationStarted',
+  'MessagesAppended',
+  'ConversationLabeled',
+  'ConversationMovedToFolder',
+  'ConversationPinned',
+  'ConversationUnpinned',
+  'ConversationArchived',
+  'ConversationUnarchived',
+  'ImportanceSet',
+  'ConversationDeleted',
+  'ConversationPurged',
+] as const;
+
+export interface PlannedMessage {
+  id: string;
+  conversation_id: string;
+  role: string;
+  timestamp: string;
+  text: string;
+}
+
+/** What one batch does to the vectors, with attributes as they stand after the batch. */
+export interface VectorPlan {
+  /** Conversation attributes after the batch (new and changed ones); a deleted one maps to undefined. */
+  attributes: Map<string, ConversationAttributes | undefined>;
+  /** Messages to embed and upsert (of conversations not deleted by the end of the batch). */
+  upserts: PlannedMessage[];
+  /** Conversations whose existing vectors need their metadata updated. */
+  updated: Set<string>;
+  /** Conversations whose vectors are removed. */
+  deleted: Set<string>;
+}
+
+type Loose = Record<string, unknown>;
+const conversationOf = (e: RecordedEvent) => String((e.data as Loose).conversation_id ?? e.streamId.replace(/^conversation-/, ''));
+
+/**
+ * Plans a batch (pure): folds attribute changes in order from `known` (attributes before the batch,
+ * for the conversations it touches), collects messages to embed, and which conversations changed or
+ * went away. Messages upserted in the batch already carry the final attributes, so they need no update.
+ */
+export function planVectorBatch(events: readonly RecordedEvent[], known: ReadonlyMap<string, ConversationAttributes>): VectorPlan {
+  const attributes = new Map<string, ConversationAttributes | undefined>();
+  const current = (id: string) => (attributes.has(id) ? attributes.get(id) : known.get(id));
+  const upserts: PlannedMessage[] = [];
+  const updated = new Set<string>();
+  const deleted = new Set<string>();
+  const change = (id: string, patch: Partial<ConversationAttributes>) => {
+    const before = current(id);
+    if (!before) return;
+    attributes.set(id, { ...before, ...patch });
+    updated.add(id);
+  };
+  for (const e of events) {
+    const id = conversationOf(e);
+    const d = e.data as Loose;
+    switch (e.type) {
+      case 'ConversationStarted':
+        attributes.set(id, {
+          label: String(d.label ?? ''),
+          folder: String(d.folder ?? '/'),
+          status: 'active',
+          pinned: false,
+          importance: typeof d.importance_score === 'number' ? d.importance_score : 5,
+        });
+        deleted.delete(id);
+        break;
+      case 'MessagesAppended':
+        for (const m of messageRows(d, String(d.at ?? e.createdAt.toISOString()))) {
+          if (m.id && m.content.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, timestamp: m.timestamp, text: m.content });
+        }
+        break;
+      case 'ConversationLabeled':
+        change(id, { label: String(d.label ?? ''), ...(typeof d.folder === 'string' ? { folder: d.folder } : {}) });
+        break;
+      case 'ConversationMovedToFolder':
+        change(id, { folder: String(d.folder ?? '/') });
+        break;
+      case 'ConversationPinned':
+      case 'ConversationUnpinned':
+        change(id, { pinned: e.type === 'ConversationPinned' });
+        break;
+      case 'ConversationArchived':
+      case 'ConversationUnarchived':
+        change(id, { status: e.type === 'ConversationArchived' ? 'archived' : 'active' });
+        break;
+      case 'ImportanceSet':
+        if (typeof d.importance_score === 'number') change(id, { importance: d.importance_score });
+        break;
+      case 'ConversationDeleted':
+      case 'ConversationPurged':
+        attributes.set(id, undefined);
+        deleted.add(id);
+        updated.delete(id);
+        break;
+      default:
+        break;
+    }
+  }
+  return {
+    attributes,
+    upserts: upserts.filter((m) => !deleted.has(m.conversation_id) && current(m.conversation_id) !== undefined),
+    updated,
+    deleted,
+  };
+}

@@ -1,0 +1,56 @@
+import { join, resolve } from 'node:path';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/load.js';
+import { createEmbedderRegistry, type EmbedderRegistry } from '../embeddings/index.js';
+import { lexicalStatsDefinition } from '../projections/lexicalStats.js';
+import type { ProjectionDefinition } from '../projections/types.js';
+import { vectorsDefinition } from '../projections/vectors.js';
+import { startChroma, type ChromaProcess } from './chromaProcess.js';
+import { createVectorStore, type VectorStore } from './store.js';
+
+/** Vectors and embeddings of one process: the Chroma store, the embedders, and the projections to run. */
+export interface VectorService {
+  store: VectorStore;
+  embedders: EmbedderRegistry;
+  /** The vector and lexical-stats projections, for the projection runtime. */
+  definitions: ProjectionDefinition[];
+  /** The embedded Chroma child process, when CHROMA_URL is not set. */
+  chroma?: ChromaProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects to CHROMA_URL, or starts Chroma as a child process under DATA_DIR/chroma, and builds the
+ * embedders and projection definitions. `pool` is the primary (cache, projector tables).
+ */
+export async function startVectorService(config: ResolvedConfig, pool: pg.Pool, logger: Logger, options: { chromaUrl?: string } = {}): Promise<VectorService> {
+  let chroma: ChromaProcess | undefined;
+  let url = options.chromaUrl ?? config.chroma.url;
+  if (!url) {
+    const dataDir = join(resolve(config.data_dir), 'chroma');
+    chroma = await startChroma({ dataDir, port: config.chroma.embedded_port, onLog: (line) => logger.trace({ component: 'embedded-chroma' }, line.trim()) });
+    url = chroma.url;
+    logger.info({ component: 'embedded-chroma', port: chroma.port, data_dir: dataDir }, 'started embedded Chroma');
+  }
+  const store = createVectorStore(url, config.chroma);
+  const embedders = createEmbedderRegistry(config, pool);
+  const vectors = vectorsDefinition({
+    pool,
+    store,
+    embedderFor: (model) => embedders.embedderFor(model),
+    configuredModel: embedders.configuredModel,
+    embedBatchSize: config.embedding.batch_size,
+    logger,
+  });
+  return {
+    store,
+    embedders,
+    definitions: [vectors, lexicalStatsDefinition],
+    ...(chroma ? { chroma } : {}),
+    async stop() {
+      await embedders.close();
+      await chroma?.stop();
+    },
+  };
+}
