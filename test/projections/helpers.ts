@@ -4,7 +4,9 @@ import pino from 'pino';
 import { executeCommand } from '../../src/commands/execute.js';
 import type { ConversationCommand, NewMessage, Role } from '../../src/domain/conversation/index.js';
 import { comparePositions, type EventStore, type Position } from '../../src/eventstore/index.js';
-import { liveCheckpoint } from '../../src/projections/checkpoints.js';
+import { liveCheckpoint, readCheckpoint } from '../../src/projections/checkpoints.js';
+import { readModelProjector } from '../../src/projections/readModel/index.js';
+import { createProjectionRuntime } from '../../src/projections/runtime.js';
 
 export const silentLogger = pino({ level: 'silent' });
 export const context = { actor: 'test', requestId: 'req' };
@@ -98,4 +100,27 @@ export async function caughtUp(pool: pg.Pool, position: Position, name = 'read-m
     const cp = await liveCheckpoint(pool, name);
     return cp && comparePositions(cp.position, position) >= 0;
   }, timeoutMs, `${name} to reach ${position.transactionId}:${position.globalPosition}`);
+}
+
+/**
+ * Builds the read model from scratch into `rm_v<version>_*` under another projection name, in a
+ * runtime of its own, up to the current head; answers its rows (to compare with a live projection).
+ */
+export async function buildFromScratch(pool: pg.Pool, url: string, version: number) {
+  const name = `scratch-${version}`;
+  await pool.query(`insert into projection_checkpoints (name, version, state) values ($1, $2, 'live')`, [name, version]);
+  const runtime = createProjectionRuntime({ pool, url, logger: silentLogger, batchSize: 500, pollIntervalMs: 200, listen: false }, [
+    { name, create: (v) => ({ ...readModelProjector(v), name }) },
+  ]);
+  await runtime.start();
+  try {
+    const head = (await pool.query(`select transaction_id::text as tx, global_position as pos from events order by 1 desc, 2 desc limit 1`)).rows[0];
+    await until(async () => {
+      const cp = await readCheckpoint(pool, name, version);
+      return head === undefined || (cp && comparePositions(cp.position, { transactionId: BigInt(head.tx), globalPosition: Number(head.pos) }) >= 0);
+    }, 30_000, 'scratch build');
+  } finally {
+    await runtime.stop();
+  }
+  return { conversations: await tableRows(pool, `rm_v${version}_conversations`), messages: await tableRows(pool, `rm_v${version}_messages`) };
 }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type EventStore } from '../../src/eventstore/index.js';
 import { listCheckpoints, readCheckpoint } from '../../src/projections/checkpoints.js';
+import { LEASE_NAMESPACE } from '../../src/projections/lease.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { readModelDefinition, readModelProjector } from '../../src/projections/readModel/index.js';
 import type { ProjectionDefinition } from '../../src/projections/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { caughtUp, seedHistory, silentLogger, startConversation, tableRows, until } from './helpers.js';
+import { buildFromScratch, caughtUp, seedHistory, silentLogger, startConversation, tableRows, until } from './helpers.js';
 
 let db: TestDatabase;
 let store: EventStore;
@@ -33,18 +34,6 @@ const stop = async (r: ProjectionRuntime) => {
   await r.stop();
   runtimes.splice(runtimes.indexOf(r), 1);
 };
-
-/** Builds `version` from scratch beside the live one, in a runtime of its own, and answers its tables. */
-async function fromScratch(version: number) {
-  await db.pool.query(`insert into projection_checkpoints (name, version, state) values ('scratch', $1, 'live')`, [version]);
-  const scratch: ProjectionDefinition = { name: 'scratch', create: (v) => ({ ...readModelProjector(v), name: 'scratch' }) };
-  const r = runtime([scratch], 500);
-  await r.start();
-  const head = (await store.readHead())._unsafeUnwrap()!.position;
-  await until(async () => (await readCheckpoint(db.pool, 'scratch', version))!.position.globalPosition >= head.globalPosition, 20_000, 'scratch build');
-  await stop(r);
-  return { conversations: await tableRows(db.pool, `rm_v${version}_conversations`), messages: await tableRows(db.pool, `rm_v${version}_messages`) };
-}
 
 describe('projection runtime', () => {
   it('projects every event type into the read tables and reports idle at the head', async () => {
@@ -95,7 +84,7 @@ describe('projection runtime', () => {
     await caughtUp(db.pool, last);
     await stop(good);
     const live = { conversations: await tableRows(db.pool, 'rm_v1_conversations'), messages: await tableRows(db.pool, 'rm_v1_messages') };
-    const scratch = await fromScratch(90);
+    const scratch = await buildFromScratch(db.pool, db.url, 90);
     expect(live.conversations).toHaveLength(18);
     expect(live).toEqual(scratch);
   });
@@ -124,5 +113,26 @@ describe('projection runtime', () => {
     await stop(other);
     const rows = await listCheckpoints(db.pool, ['read-model']);
     expect(rows).toHaveLength(1);
+  });
+
+  it("when the leader's lease connection dies, a standby takes over and nothing is applied twice", async () => {
+    const a = runtime();
+    const b = runtime();
+    await a.start();
+    await b.start();
+    await until(() => [a, b].filter((r) => r.status()[0]?.status === 'idle').length === 1, 10_000, 'one leader');
+    // Kill the session holding the advisory lock, as a crashed instance's connection would vanish.
+    const killed = await db.pool.query(
+      `select pg_terminate_backend(pid) as ok from pg_locks where locktype = 'advisory' and classid = $1 and granted
+          and database = (select oid from pg_database where datname = current_database())`,
+      [LEASE_NAMESPACE],
+    );
+    expect(killed.rows).toHaveLength(1);
+    const last = await seedHistory(store, 3);
+    await caughtUp(db.pool, last, 'read-model', 10_000);
+    await stop(a);
+    await stop(b);
+    const live = { conversations: await tableRows(db.pool, 'rm_v1_conversations'), messages: await tableRows(db.pool, 'rm_v1_messages') };
+    expect(live).toEqual(await buildFromScratch(db.pool, db.url, 91));
   });
 });
