@@ -9,6 +9,9 @@ import { createEventStore } from './eventstore/index.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
 import { prepareReadModel, startProjections, type ProjectionRuntime } from './projections/index.js';
+import type { ChromaProcess } from './vectors/chromaProcess.js';
+import { startVectorModel } from './vectors/rebuild.js';
+import { startVectorService, type VectorService } from './vectors/service.js';
 import { VERSION } from './version.js';
 
 /** A running service and how to stop it. */
@@ -16,7 +19,7 @@ export interface RunningService {
   url: string;
   port: number;
   deps: AppDeps;
-  embedded: { postgres?: EmbeddedPostgresHandle };
+  embedded: { postgres?: EmbeddedPostgresHandle; chroma?: ChromaProcess };
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   }
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;
+  let vectors: VectorService | undefined;
   try {
     pools = createPools(writeUrl, config.database.read_url, config.database);
     const report = await migrate(pools.write);
@@ -49,9 +53,15 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       startedAt: new Date(),
       version: VERSION,
     };
+    // Chroma (CHROMA_URL, else a child process under DATA_DIR/chroma) and the embedders.
+    vectors = await startVectorService(config, pools.write, logger);
+    deps.vectors = vectors;
+    if (vectors.chroma) embedded.chroma = vectors.chroma;
     // Projectors run with role all/projector; with several instances their leases pick who works.
     if (config.server.role !== 'api') {
-      projections = await startProjections({ config, pools, url: writeUrl, logger });
+      projections = await startProjections({ config, pools, url: writeUrl, logger, extra: vectors.definitions });
+      // A changed configured embedding model rebuilds the vectors beside the live collection.
+      await startVectorModel(projections, pools.write, vectors, logger);
       deps.projections = projections;
       deps.progress = projections.bus;
     } else {
@@ -75,12 +85,14 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
         await new Promise<void>((r) => server.close(() => r()));
         // Finishes the batch in flight and lets the leases go before the pools close.
         await projections?.stop();
+        await vectors?.stop();
         await livePools.close();
         await embedded.postgres?.stop();
       },
     };
   } catch (e) {
     await projections?.stop().catch(() => {});
+    await vectors?.stop().catch(() => {});
     await pools?.close().catch(() => {});
     await embedded.postgres?.stop();
     throw e;

@@ -5,11 +5,12 @@ import { getConversationRoute } from './getConversation.js';
 import { listConversationsRoute } from './listConversations.js';
 import { listMessagesRoute } from './listMessages.js';
 import { searchFtsRoute } from './searchFts.js';
+import { rebuildEmbeddingsRoutes } from './rebuildEmbeddings.js';
 import { searchMessagesRoute } from './searchMessages.js';
 
 export { readYourWrites, waitForPosition, consistencyParams, requestedPosition } from './readYourWrites.js';
 
 /** The read-model query routes; /conversations/count before /conversations/{id}. */
 export const queryRoutes = (deps: AppDeps) => (app: App) => {
-  for (const route of [countConversationsRoute, listConversationsRoute, getConversationRoute, listMessagesRoute, searchFtsRoute, searchMessagesRoute]) route(deps)(app);
+  for (const route of [countConversationsRoute, listConversationsRoute, getConversationRoute, listMessagesRoute, searchFtsRoute, searchMessagesRoute, rebuildEmbeddingsRoutes]) route(deps)(app);
 };
