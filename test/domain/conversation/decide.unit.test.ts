@@ -143,6 +143,19 @@ describe('Delete', () => {
   it('is gone when deleted twice', () => then(given([started, deleted]).when(remove)).error('CONVERSATION_DELETED'));
 });
 
+describe('Purge', () => {
+  const purge: ConversationCommand = { type: 'Purge', at: T1, data: {} };
+  const purged: ConversationEvent = { type: 'ConversationPurged', data: { conversation_id: ID, at: T0 } };
+  it('purges a live conversation', () => then(given([started]).when(purge)).events([{ type: 'ConversationPurged', data: base }]));
+  it('purges a deleted conversation (forgetting stays possible after deleting)', () =>
+    then(given([started, deleted]).when(purge)).events([{ type: 'ConversationPurged', data: base }]));
+  it('is not found on an empty stream', () => then(given([]).when(purge)).error('CONVERSATION_NOT_FOUND'));
+  it('leaves the conversation gone for every other command', () => {
+    then(given([started, purged]).when({ type: 'Pin', at: T1, data: {} })).error('CONVERSATION_DELETED');
+    then(given([started, purged]).when({ type: 'AppendMessages', at: T1, data: { messages: [message('x', 'y')] } })).error('CONVERSATION_DELETED');
+  });
+});
+
 describe('decide is pure', () => {
   it('answers the same decision for the same command and state, and leaves the state alone', () => {
     const state = foldConversation([started, pinned]);
