@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Pools } from '../db/pools.js';
 import type { EventStore } from '../eventstore/index.js';
 import type { ProgressBus } from '../projections/bus.js';
 import type { ProjectionRuntime } from '../projections/runtime.js';
 import type { VectorService } from '../vectors/service.js';
+import type { ReadinessCheck } from './ready.js';
 
 /** Everything routes need, passed in (never imported as singletons) so tests build apps from real parts. */
 export interface AppDeps {
@@ -22,4 +24,8 @@ export interface AppDeps {
   projections?: ProjectionRuntime;
   /** Chroma, embedders and the vector projections; absent when this process has none (search then answers degraded). */
   vectors?: VectorService;
+  /** This app's metrics (own registry): record projection lag and embed latency into it. */
+  metrics?: Metrics;
+  /** More GET /ready checks (name → check); the database and the local projectors are built in. */
+  readiness?: Record<string, ReadinessCheck>;
 }
