@@ -20,6 +20,9 @@ async function serveCommand(): Promise<void> {
   const lines = [`sekha ${VERSION} listening on ${service.url}`];
   if (service.embedded.postgres) lines.push(`  embedded PostgreSQL on 127.0.0.1:${service.embedded.postgres.port}, data in ${service.embedded.postgres.dataDir}`);
   else lines.push('  PostgreSQL: DATABASE_URL');
+  if (service.embedded.chroma) lines.push(`  embedded Chroma on 127.0.0.1:${service.embedded.chroma.port}, data in ${service.embedded.chroma.dataDir}`);
+  else lines.push('  Chroma: CHROMA_URL');
+  if (service.deps.vectors) lines.push(`  embeddings: ${service.deps.config.embedding.provider} (${service.deps.vectors.embedders.configuredModel})`);
   process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {

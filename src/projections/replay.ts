@@ -7,6 +7,8 @@ import { createPools } from '../db/pools.js';
 import { createLogger } from '../logger.js';
 import { readCheckpoint } from './checkpoints.js';
 import { startProjections } from './index.js';
+import { setNextModel } from '../vectors/collections.js';
+import { startVectorService } from '../vectors/service.js';
 
 /** Events after a position: what the rebuild still has to apply. */
 async function remaining(pool: import('pg').Pool, name: string, version: number): Promise<{ left: number; state: string | undefined }> {
@@ -32,12 +34,17 @@ export async function replayCommand(config: ResolvedConfig, name: string, out: N
   const started = Date.now();
   try {
     await migrate(pools.write);
-    const runtime = await startProjections({ config, pools, url, logger });
+    // Vectors and lexical statistics need Chroma and the embedders (CHROMA_URL, else an embedded Chroma:
+    // then no server may be running on the same DATA_DIR).
+    const vectors = name === 'vectors' || name === 'lexical-stats' ? await startVectorService(config, pools.write, logger) : undefined;
+    const runtime = await startProjections({ config, pools, url, logger, ...(vectors ? { extra: vectors.definitions } : {}) });
     try {
       if (!runtime.definitions.some((d) => d.name === name)) {
         out.write(`unknown projection "${name}"; known: ${runtime.definitions.map((d) => d.name).join(', ')}\n`);
         return 2;
       }
+      // A vectors replay embeds with the configured model (a rebuild over HTTP may have asked for another).
+      if (vectors && name === 'vectors') await setNextModel(pools.write, vectors.embedders.configuredModel);
       const { version, created } = await runtime.rebuild(name);
       out.write(`${created ? 'rebuilding' : 'a rebuild is already running:'} ${name} version ${version}\n`);
       const total = (await remaining(pools.write, name, version)).left;
@@ -60,6 +67,7 @@ export async function replayCommand(config: ResolvedConfig, name: string, out: N
       return 0;
     } finally {
       await runtime.stop();
+      await vectors?.stop();
     }
   } finally {
     await pools.close();
