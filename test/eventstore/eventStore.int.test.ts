@@ -118,6 +118,37 @@ describe('readAll', () => {
     }
   });
 
+  it('a reader paging while 8 writers append concurrently sees every event exactly once', async () => {
+    const start = (await store.readHead())._unsafeUnwrap()?.position ?? START;
+    const tag = randomUUID();
+    const written: string[] = [];
+    let writing = true;
+    const writers = Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const stream = `race-${tag}-${w}`;
+        for (let v = 0; v < 25; v++) {
+          const r = (await store.append(stream, v * 2, [{ type: 'R', data: { tag } }, { type: 'R', data: { tag } }], meta))._unsafeUnwrap();
+          written.push(...r.events.map((e) => e.eventId));
+        }
+      }),
+    ).finally(() => (writing = false));
+    const seen: string[] = [];
+    let checkpoint = start;
+    const deadline = Date.now() + 30_000;
+    while ((writing || seen.length < written.length) && Date.now() < deadline) {
+      const page = (await store.readAll(checkpoint, 7))._unsafeUnwrap();
+      for (const e of page) {
+        expect(comparePositions(e.position, checkpoint)).toBeGreaterThan(0);
+        checkpoint = e.position;
+        if ((e.data as { tag?: string }).tag === tag) seen.push(e.eventId);
+      }
+      if (page.length === 0) await new Promise((r) => setImmediate(r));
+    }
+    await writers;
+    expect(seen).toHaveLength(8 * 25 * 2);
+    expect(new Set(seen)).toEqual(new Set(written));
+  });
+
   it('reads in pages from a checkpoint without gaps or repeats', async () => {
     const stream = `s-${randomUUID()}`;
     const start = (await store.readHead())._unsafeUnwrap()?.position ?? START;
