@@ -1,5 +1,7 @@
 import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/load.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embeddedPostgres.js';
@@ -8,6 +10,9 @@ import { createPools, type Pools } from './db/pools.js';
 import { createEventStore } from './eventstore/index.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
+import { bindPolicy } from './http/auth/bindPolicy.js';
+import { createOpsApp, platformExtras } from './http/platform.js';
+import { createMetrics } from './metrics/index.js';
 import { prepareReadModel, startProjections, type ProjectionRuntime } from './projections/index.js';
 import type { ChromaProcess } from './vectors/chromaProcess.js';
 import { startVectorModel } from './vectors/rebuild.js';
@@ -20,11 +25,17 @@ export interface RunningService {
   port: number;
   deps: AppDeps;
   embedded: { postgres?: EmbeddedPostgresHandle; chroma?: ChromaProcess };
+  /** No API key configured: only loopback clients are served. */
+  loopbackOnly: boolean;
+  /** Graceful: stop accepting, finish in-flight requests and the projector batch, close pools (server.shutdown_grace_ms). */
   stop(): Promise<void>;
 }
 
 /** Starts what is not configured (embedded Postgres), migrates, and serves the API. */
 export async function startService(config: ResolvedConfig, logger: Logger): Promise<RunningService> {
+  const policy = bindPolicy(config);
+  if (policy.isErr()) throw new Error(policy.error);
+  if (policy.value.loopbackOnly) logger.warn({ host: config.server.host }, 'no API keys configured: only loopback clients are served');
   const embedded: RunningService['embedded'] = {};
   let writeUrl = config.database.url;
   if (!writeUrl) {
@@ -40,6 +51,10 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;
   let vectors: VectorService | undefined;
+  // REDIS_URL: rate-limit buckets shared by every instance. No offline queue: when Redis is down each
+  // instance falls back to its own buckets instead of queueing requests.
+  const redis = config.redis.url ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', (e: Error) => logger.warn({ component: 'redis', err: { message: e.message } }, 'redis unavailable'));
   try {
     pools = createPools(writeUrl, config.database.read_url, config.database);
     const report = await migrate(pools.write);
@@ -52,6 +67,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       clock: () => new Date(),
       startedAt: new Date(),
       version: VERSION,
+      metrics: createMetrics({ defaultMetrics: true }),
     };
     // Chroma (CHROMA_URL, else a child process under DATA_DIR/chroma) and the embedders.
     vectors = await startVectorService(config, pools.write, logger);
@@ -67,7 +83,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     } else {
       await prepareReadModel(pools);
     }
-    const app = createApp(deps);
+    const app = config.server.role === 'projector' ? createOpsApp(deps) : createApp(deps, platformExtras(deps, redis ? { redis } : {}));
     const server: ServerType = await new Promise((resolveServer, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolveServer(s));
       s.once('error', reject);
@@ -81,11 +97,13 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       port,
       deps,
       embedded,
+      loopbackOnly: policy.value.loopbackOnly,
       async stop() {
-        await new Promise<void>((r) => server.close(() => r()));
+        await closeServer(server as Server, config.server.shutdown_grace_ms);
         // Finishes the batch in flight and lets the leases go before the pools close.
         await projections?.stop();
         await vectors?.stop();
+        redis?.disconnect();
         await livePools.close();
         await embedded.postgres?.stop();
       },
@@ -94,7 +112,31 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     await projections?.stop().catch(() => {});
     await vectors?.stop().catch(() => {});
     await pools?.close().catch(() => {});
+    redis?.disconnect();
     await embedded.postgres?.stop();
     throw e;
+  }
+}
+
+/**
+ * Stops accepting connections and lets in-flight requests finish: idle keep-alive connections are
+ * closed as they become idle; whatever is still open after `graceMs` is cut.
+ */
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 25);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), graceMs);
+  });
+  try {
+    if ((await Promise.race([closed, deadline])) === 'timeout') {
+      server.closeAllConnections();
+      await closed;
+    }
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(timer);
   }
 }

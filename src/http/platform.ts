@@ -1,3 +1,4 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Redis } from 'ioredis';
@@ -5,11 +6,15 @@ import { createMetrics, type Metrics } from '../metrics/index.js';
 import type { AppExtras } from './app.js';
 import type { AppDeps } from './deps.js';
 import { docsRoutes } from './docs.js';
+import { apiError, errorResponse } from './errors.js';
+import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metricsRoute.js';
 import { auth } from './middleware/auth.js';
 import { compress } from './middleware/compress.js';
 import { recordMetrics } from './middleware/metrics.js';
 import { rateLimit } from './middleware/rateLimit.js';
+import { requestContext } from './middleware/requestId.js';
+import type { App } from './openapi.js';
 import { readyRoutes } from './ready.js';
 
 export interface PlatformOptions {
@@ -54,4 +59,21 @@ export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Re
   middleware.push(recordMetrics(metrics));
   if (api.compress_responses) middleware.push(compress({ minBytes: api.compress_min_bytes }));
   return { middleware, routes: [readyRoutes(deps), metricsRoutes(deps, metrics), docsRoutes(deps.version)] };
+}
+
+/**
+ * The app of a `--role projector` process: no API, only what orchestrators probe and scrape
+ * (/health, /ready, /metrics), open to anyone who can reach it.
+ */
+export function createOpsApp(deps: AppDeps): App {
+  const app: App = new OpenAPIHono();
+  const metrics = (deps.metrics ??= createMetrics());
+  metrics.watchPool('write', deps.pools.write);
+  app.use('*', requestContext({ logger: deps.logger }));
+  app.use('*', recordMetrics(metrics));
+  healthRoutes(deps)(app);
+  readyRoutes(deps)(app);
+  metricsRoutes(deps, metrics)(app);
+  app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `a projector process serves only /health, /ready and /metrics`)));
+  return app;
 }

@@ -136,7 +136,7 @@ describe('auth with no keys: loopback clients only', () => {
     for (const address of ['10.1.2.3', '::ffff:192.168.1.9', 'fd00::2']) {
       const res = await t.app.request('/api/v1/conversations', {}, from(address));
       expect(res.status, address).toBe(403);
-      expect((await res.json()).code).toBe('loopback_only');
+      expect(((await res.json()) as { code: string }).code).toBe('loopback_only');
     }
     // No socket at all (not a real client): refused.
     expect((await t.app.request('/api/v1/conversations')).status).toBe(403);

@@ -67,7 +67,7 @@ describe('compression', () => {
       const res = await t.app.request('/health', { headers: { 'accept-encoding': enc } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-encoding')).toBeNull();
-      expect((await res.json()).status).toBe('healthy');
+      expect(((await res.json()) as { status: string }).status).toBe('healthy');
     }
   });
 
@@ -129,9 +129,9 @@ describe('metrics', () => {
   it('answers the JSON envelope the SDKs expect when asked for JSON', async () => {
     const t = await appWith();
     await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, auth);
-    for (const headers of [{ accept: 'application/json' }, { 'content-type': 'application/json' }]) {
+    for (const headers of [{ accept: 'application/json' }, { 'content-type': 'application/json' }] as Record<string, string>[]) {
       const res = await t.app.request('/metrics', { headers });
-      const body = await res.json();
+      const body = (await res.json()) as any;
       expect(body.metrics).toContain('sekha_http_request_duration_seconds');
       expect(body.requests_total).toBeGreaterThanOrEqual(1);
       expect(body.db_pools.write).toHaveProperty('total');
