@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createEventStore } from '../src/eventstore/index.js';
+import { runLoad } from './runLoad.js';
+import type { LoadResult } from './load.js';
+
+/** Events (or rows) per second of `work` run by `writers` concurrent loops for `seconds`. */
+async function throughput(seconds: number, writers: number, work: (writer: number, i: number) => Promise<number>): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let total = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; Date.now() < until; i++) total += await work(w, i);
+    }),
+  );
+  return Math.round(total / ((performance.now() - started) / 1000));
+}
+
+const payload = (i: number) => ({ conversation_id: randomUUID(), at: new Date().toISOString(), messages: [{ id: randomUUID(), seq: i, role: 'user', content: 'x'.repeat(200), timestamp: new Date().toISOString(), metadata: {} }] });
+
+export interface AppendBaselines {
+  ours: Record<string, number>;
+  rawInsert: Record<string, number>;
+}
+
+/**
+ * Our event-store append against the limit: raw batched INSERTs of rows of the same width into a plain
+ * table, on the same database. Single-event and 10-event commands, 1 and 16 writers.
+ */
+export async function appendBaselines(databaseUrl: string, seconds: number): Promise<AppendBaselines> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+  const store = createEventStore(pool);
+  await pool.query(`create table if not exists bench_raw (id bigint generated always as identity primary key, stream_id text, v int, event_id uuid, type text, data jsonb, metadata jsonb, created_at timestamptz default now())`);
+  const ours: Record<string, number> = {};
+  const rawInsert: Record<string, number> = {};
+  try {
+    for (const writers of [1, 16]) {
+      for (const size of [1, 10]) {
+        const key = `${size}-event commands, ${writers} writer${writers > 1 ? 's' : ''}`;
+        ours[key] = await throughput(seconds, writers, async (w, i) => {
+          const stream = `bench-${w}-${randomUUID()}`;
+          const r = await store.append(stream, 0, Array.from({ length: size }, (_, k) => ({ type: 'MessagesAppended', data: payload(i * size + k) })), { actor: 'bench' });
+          if (r.isErr()) throw new Error(r.error.type);
+          return size;
+        });
+        rawInsert[key] = await throughput(seconds, writers, async (w, i) => {
+          const rows = Array.from({ length: size }, (_, k) => payload(i * size + k));
+          await pool.query(
+            `insert into bench_raw (stream_id, v, event_id, type, data, metadata)
+             select $1, ord::int, gen_random_uuid(), 'MessagesAppended', d, '{"actor":"bench"}'::jsonb from unnest($2::jsonb[]) with ordinality as t(d, ord)`,
+            [`raw-${w}-${i}`, rows.map((r) => JSON.stringify(r))],
+          );
+          return size;
+        });
+      }
+    }
+  } finally {
+    await pool.query('drop table if exists bench_raw').catch(() => {});
+    await pool.end();
+  }
+  return { ours, rawInsert };
+}
+
+/** The HTTP ceiling: autocannon against a bare Hono route in its own process. */
+export async function bareHonoBaseline(seconds: number, connections: number): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bareHono.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+      child.once('exit', (code) => reject(new Error(`bare Hono exited ${code}`)));
+    });
+    return await runLoad({ url: `http://127.0.0.1:${port}`, connections, durationSeconds: seconds, requests: [{ method: 'GET', path: '/' }] });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}

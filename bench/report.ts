@@ -1,0 +1,158 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { AppendBaselines } from './baselines.js';
+import type { LoadResult } from './load.js';
+
+type Row = LoadResult | { unavailable: string };
+
+export interface SizeReport {
+  size: number;
+  seed_seconds: number;
+  catch_up_seconds: Record<string, number | undefined>;
+  catch_up_events_per_second: Record<string, number | undefined>;
+  rows: Record<string, Row>;
+  write_to_searchable?: Record<string, { p50: number; p95: number; n: number } | { unavailable: string }>;
+  first_search_after_start_ms?: number;
+  peak_rss_mib?: Record<string, number>;
+  append?: AppendBaselines;
+}
+
+export interface BenchReport {
+  date: string;
+  git_sha: string;
+  command: string;
+  machine: { cpus: number; cpu_model: string; memory_gib: number; node: string };
+  settings: { seconds_per_row: number; connections: number; seed: number };
+  http_ceiling: LoadResult;
+  sizes: SizeReport[];
+}
+
+/** The performance guide's targets (p50, ms). */
+export const TARGETS: Record<string, number> = {
+  'health check': 10,
+  'create conversation': 100,
+  'semantic search (warm)': 150,
+  'list conversations': 50,
+  'context assembly': 300,
+};
+const FIRST_SEARCH_TARGET = 500;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : String(x));
+
+function latencyTable(report: BenchReport): string {
+  const lines = ['| row | corpus | p50 ms | p95 ms | p99 ms | req/s | target (p50) | |', '|---|---|---|---|---|---|---|---|'];
+  for (const s of report.sizes) {
+    for (const [name, r] of Object.entries(s.rows)) {
+      const target = TARGETS[name];
+      if ('unavailable' in r) {
+        lines.push(`| ${name} | ${s.size} | — | — | — | — | ${target ? `< ${target}` : ''} | not measured: ${r.unavailable} |`);
+        continue;
+      }
+      const verdict = target === undefined ? '' : r.p50 < target ? 'meets' : '**misses**';
+      lines.push(`| ${name} | ${s.size} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.rps} | ${target ? `< ${target}` : ''} | ${verdict}${r.non2xx ? ` (${r.non2xx} non-2xx)` : ''} |`);
+    }
+    const first = s.first_search_after_start_ms;
+    lines.push(`| first search after start | ${s.size} | ${fmt(first)} | | | | < ${FIRST_SEARCH_TARGET} | ${first === undefined ? 'not measured' : first < FIRST_SEARCH_TARGET ? 'meets' : '**misses**'} |`);
+  }
+  return lines.join('\n');
+}
+
+function otherTables(report: BenchReport): string {
+  const out: string[] = [];
+  out.push('### Write to searchable (ms from the write\'s answer until search returns it)', '', '| corpus | mode | p50 | p95 | n |', '|---|---|---|---|---|');
+  for (const s of report.sizes) {
+    for (const [mode, r] of Object.entries(s.write_to_searchable ?? {})) {
+      out.push('unavailable' in r ? `| ${s.size} | ${mode} | — | — | ${r.unavailable} |` : `| ${s.size} | ${mode} | ${r.p50} | ${r.p95} | ${r.n} |`);
+    }
+  }
+  out.push('', '### Projector catch-up after seeding (events/s, seeding included)', '', '| corpus | projector | seconds after seeding | events/s |', '|---|---|---|---|');
+  for (const s of report.sizes) {
+    for (const [name, secs] of Object.entries(s.catch_up_seconds)) {
+      out.push(`| ${s.size} | ${name} | ${secs === undefined ? 'did not catch up' : secs.toFixed(1)} | ${fmt(s.catch_up_events_per_second[name])} |`);
+    }
+  }
+  out.push('', '### Append: ours against the limit (raw batched INSERT of rows of the same width, same database)', '', '| corpus db | command | ours events/s | raw INSERT rows/s | ours / raw |', '|---|---|---|---|---|');
+  for (const s of report.sizes) {
+    for (const [k, ours] of Object.entries(s.append?.ours ?? {})) {
+      const raw = s.append!.rawInsert[k]!;
+      out.push(`| ${s.size} | ${k} | ${ours} | ${raw} | ${(ours / raw).toFixed(2)} |`);
+    }
+  }
+  out.push('', '### Peak RSS (MiB, largest process of each kind)', '', '| corpus | processes |', '|---|---|');
+  for (const s of report.sizes) out.push(`| ${s.size} | ${Object.entries(s.peak_rss_mib ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+  return out.join('\n');
+}
+
+/** An SVG line plot of p50 latency against corpus size for list, FTS and semantic search. */
+export function latencySvg(report: BenchReport): string {
+  const series = ['list conversations', 'full-text search', 'semantic search (warm)'];
+  const colors = ['#1f77b4', '#d62728', '#2ca02c'];
+  const points = series.map((name) =>
+    report.sizes.flatMap((s) => {
+      const r = s.rows[name];
+      return r && !('unavailable' in r) ? [{ x: s.size, y: r.p50 }] : [];
+    }),
+  );
+  const all = points.flat();
+  const [w, h, m] = [640, 360, 60];
+  const xs = all.map((p) => Math.log10(p.x));
+  const [xMin, xMax] = [Math.min(...xs, 2), Math.max(...xs, 3)];
+  const yMax = Math.max(...all.map((p) => p.y), 1) * 1.1;
+  const px = (x: number) => m + ((Math.log10(x) - xMin) / Math.max(xMax - xMin, 0.1)) * (w - 2 * m);
+  const py = (y: number) => h - m + (-(y / yMax) * (h - 2 * m));
+  const lines = points.map((ps, i) =>
+    ps.length === 0
+      ? ''
+      : `<polyline fill="none" stroke="${colors[i]}" stroke-width="2" points="${ps.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>` +
+        ps.map((p) => `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${colors[i]}"/>`).join(''),
+  );
+  const ticks = report.sizes.map((s) => `<text x="${px(s.size).toFixed(1)}" y="${h - m + 18}" font-size="11" text-anchor="middle">${s.size}</text>`);
+  const legend = series.map((name, i) => `<text x="${m + 10}" y="${m + 14 * i}" font-size="12" fill="${colors[i]}">${name}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<line x1="${m}" y1="${h - m}" x2="${w - m}" y2="${h - m}" stroke="black"/><line x1="${m}" y1="${m - 20}" x2="${m}" y2="${h - m}" stroke="black"/>
+<text x="${w / 2}" y="${h - 15}" font-size="12" text-anchor="middle">conversations in the corpus (log scale)</text>
+<text x="15" y="${h / 2}" font-size="12" transform="rotate(-90 15 ${h / 2})" text-anchor="middle">p50 latency (ms)</text>
+<text x="${m - 5}" y="${m - 20}" font-size="11" text-anchor="end">${yMax.toFixed(0)}</text><text x="${m - 5}" y="${h - m}" font-size="11" text-anchor="end">0</text>
+${ticks.join('\n')}
+${lines.join('\n')}
+${legend.join('\n')}
+</svg>
+`;
+}
+
+/** Writes the JSON result, and (for full runs) BENCHMARKS.md and the plot. Returns the files written. */
+export async function writeReport(report: BenchReport, options: { quick: boolean }): Promise<string[]> {
+  const dir = `${ROOT}bench/results`;
+  await mkdir(dir, { recursive: true });
+  const json = `${dir}/${report.date.slice(0, 10)}-${report.git_sha}${options.quick ? '-quick' : ''}.json`;
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  const files = [json];
+  if (!options.quick) {
+    const svg = `${dir}/latency.svg`;
+    await writeFile(svg, latencySvg(report));
+    const md = `# Benchmarks
+
+Produced by \`${report.command}\` on ${report.date.slice(0, 10)} at ${report.git_sha}; raw numbers in
+\`bench/results/\`. Machine: ${report.machine.cpus} × ${report.machine.cpu_model}, ${report.machine.memory_gib} GiB, Node ${report.machine.node}.
+The service ran on embedded defaults (embedded PostgreSQL 17, embedded Chroma, local embedder) in a fresh
+DATA_DIR; load came from autocannon in a separate process, ${report.settings.connections} connections,
+${report.settings.seconds_per_row} s per row. Corpus: N conversations × 10 messages, seed ${report.settings.seed}.
+
+HTTP ceiling (a bare Hono route answering \`{}\` on the same adapter, same run): p50 ${report.http_ceiling.p50} ms,
+p99 ${report.http_ceiling.p99} ms, ${report.http_ceiling.rps} req/s.
+
+## Latency against the performance guide
+
+${latencyTable(report)}
+
+![p50 latency against corpus size](bench/results/latency.svg)
+
+${otherTables(report)}
+`;
+    await writeFile(`${ROOT}BENCHMARKS.md`, md);
+    files.push(svg, `${ROOT}BENCHMARKS.md`);
+  }
+  return files;
+}

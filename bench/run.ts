@@ -1,0 +1,228 @@
+/**
+ * `npm run bench [-- --quick] [-- --sizes 1000,10000,100000] [-- --seconds 15]`
+ * Starts the service on embedded defaults in a fresh DATA_DIR per corpus size, seeds a deterministic
+ * corpus through the API, waits for projections, drives load with autocannon from another process,
+ * and writes bench/results/<date>-<sha>.json, BENCHMARKS.md and bench/results/latency.svg.
+ */
+import { execSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { appendBaselines, bareHonoBaseline } from './baselines.js';
+import { conversationAt, queryAt } from './corpus.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { writeReport, type BenchReport, type SizeReport } from './report.js';
+import { runLoad } from './runLoad.js';
+import { startBenchService, type BenchService } from './service.js';
+import { summarize } from './stats.js';
+
+const program = new Command('bench')
+  .option('--quick', 'one small corpus, short runs (about 2 minutes)')
+  .option('--sizes <list>', 'corpus sizes in conversations, comma-separated', '1000,10000')
+  .option('--seconds <n>', 'seconds per load row', '10')
+  .option('--connections <n>', 'concurrent connections per load row', '10')
+  .option('--seed <n>', 'corpus seed', '42')
+  .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
+  .parse();
+const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; catchUpTimeout: string }>();
+// `npm run bench --quick` reaches us as npm_config_quick, `npm run bench -- --quick` as a flag.
+const quick = Boolean(opts.quick) || process.env.npm_config_quick === 'true';
+const sizes = quick ? [300] : opts.sizes.split(',').map(Number);
+const seconds = quick ? 3 : Number(opts.seconds);
+const connections = Number(opts.connections);
+const seed = Number(opts.seed);
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+async function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Seeds `count` conversations of the corpus, `concurrency` at a time; returns seconds taken. */
+async function seedCorpus(svc: BenchService, count: number, concurrency = 16): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  let lastPrinted = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const res = await post(`${svc.url}/api/v1/conversations`, conversationAt(seed, i));
+        if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        if (i - lastPrinted >= 5000) {
+          lastPrinted = i;
+          log(`  seeded ${i} / ${count}`);
+        }
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+interface ProjectionRow { name: string; version: number; lag_events: number; status: string; position: string }
+
+async function projections(svc: BenchService): Promise<ProjectionRow[] | undefined> {
+  const res = await fetch(`${svc.url}/api/v1/projections`);
+  if (res.status === 404) return undefined;
+  if (!res.ok) return [];
+  const body = (await res.json()) as { projections?: ProjectionRow[] } | ProjectionRow[];
+  return Array.isArray(body) ? body : (body.projections ?? []);
+}
+
+/** Waits until every projector has no lag; returns seconds per projector name (undefined if it did not catch up). */
+async function waitForCatchUp(svc: BenchService, timeoutSeconds: number): Promise<Record<string, number | undefined>> {
+  const started = performance.now();
+  const done: Record<string, number | undefined> = {};
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let lastLog = 0;
+  for (;;) {
+    const rows = await projections(svc);
+    if (!rows) return done; // no projections route: nothing to wait for
+    for (const r of rows) if (r.lag_events === 0 && done[r.name] === undefined) done[r.name] = (performance.now() - started) / 1000;
+    if (rows.length > 0 && rows.every((r) => r.lag_events === 0)) return done;
+    if (Date.now() > deadline) {
+      for (const r of rows) done[r.name] ??= undefined;
+      return done;
+    }
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log(`  waiting for projections: ${rows.map((r) => `${r.name} lag ${r.lag_events}`).join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Runs a load row unless its route is missing (then says so instead of measuring a 404). */
+async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<LoadResult | { unavailable: string }> {
+  const probe = requests[0]!;
+  const res = await fetch(`${svc.url}${probe.path}`, {
+    method: probe.method,
+    headers: { 'content-type': 'application/json' },
+    ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
+  });
+  if (res.status === 404 || res.status === 405) return { unavailable: `${probe.method} ${probe.path} answered ${res.status}` };
+  const result = await runLoad({ url: svc.url, connections, durationSeconds: seconds, requests });
+  log(`  ${name.padEnd(34)} p50 ${result.p50} ms  p95 ${result.p95} ms  p99 ${result.p99} ms  ${result.rps} req/s  non2xx ${result.non2xx}`);
+  return result;
+}
+
+/** Time from a write's answer until a search finds it, `n` times. */
+async function writeToSearchable(svc: BenchService, n: number, mode: 'fts' | 'semantic'): Promise<{ p50: number; p95: number; n: number } | { unavailable: string }> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const token = `zq${Math.random().toString(36).slice(2, 10)}`;
+    const created = await post(`${svc.url}/api/v1/conversations`, { label: 'lag-probe', folder: '/bench/lag', messages: [{ role: 'user', content: `probe ${token} about sourdough starters` }] });
+    const { id } = (await created.json()) as { id: string };
+    const started = performance.now();
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const res =
+        mode === 'fts'
+          ? await post(`${svc.url}/api/v1/search/fts`, { query: token, limit: 5 })
+          : await post(`${svc.url}/api/v1/query`, { query: `probe ${token} about sourdough starters`, mode: 'semantic', limit: 5, filters: { conversation_id: id } });
+      if (res.status === 404) return { unavailable: `${mode} search route missing` };
+      const body = (await res.json()) as { results?: { conversation_id: string }[]; degraded?: boolean };
+      if (body.results?.some((r) => r.conversation_id === id) && !body.degraded) break;
+      if (Date.now() > deadline) return { unavailable: `${mode}: a write was not searchable within 120 s` };
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    samples.push(performance.now() - started);
+  }
+  const s = summarize(samples);
+  return { p50: s.p50, p95: s.p95, n: s.n };
+}
+
+// Services still running when the run is interrupted are stopped, leaving no orphans.
+const running = new Set<BenchService>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130));
+  });
+}
+const started = async (env: Record<string, string>) => {
+  const svc = await startBenchService(env);
+  running.add(svc);
+  const stop = svc.stop.bind(svc);
+  svc.stop = async () => {
+    running.delete(svc);
+    await stop();
+  };
+  return svc;
+};
+
+async function benchSize(size: number): Promise<SizeReport> {
+  log(`corpus of ${size} conversations × 10 messages`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'sekha-bench-'));
+  let svc = await started({ DATA_DIR: dataDir });
+  try {
+    const seedSeconds = await seedCorpus(svc, size);
+    log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
+    const catchUp = await waitForCatchUp(svc, Number(opts.catchUpTimeout));
+    log(`  projections caught up: ${JSON.stringify(catchUp)}`);
+    const events = size * 2;
+    const q = (i: number) => queryAt(seed, i);
+    const report: SizeReport = {
+      size,
+      seed_seconds: Math.round(seedSeconds * 10) / 10,
+      catch_up_seconds: catchUp,
+      catch_up_events_per_second: Object.fromEntries(
+        Object.entries(catchUp).map(([k, v]) => [k, v === undefined ? undefined : Math.round(events / Math.max(v + seedSeconds, 0.001))]),
+      ),
+      rows: {},
+    };
+    const queries = (body: (i: number) => unknown, path: string) => Array.from({ length: 20 }, (_, i) => ({ method: 'POST' as const, path, body: body(i) }));
+    report.rows['health check'] = await row(svc, 'health check', [{ method: 'GET', path: '/health' }]);
+    report.rows['list conversations'] = await row(svc, 'list conversations', [{ method: 'GET', path: '/api/v1/conversations?page_size=20' }]);
+    report.rows['full-text search'] = await row(svc, 'full-text search', queries((i) => ({ query: q(i), limit: 10 }), '/api/v1/search/fts'));
+    report.rows['semantic search (warm)'] = await row(svc, 'semantic search (warm)', queries((i) => ({ query: q(i), limit: 10, mode: 'semantic' }), '/api/v1/query'));
+    report.rows['hybrid search'] = await row(svc, 'hybrid search', queries((i) => ({ query: q(i), limit: 10, mode: 'hybrid' }), '/api/v1/query'));
+    report.rows['context assembly'] = await row(svc, 'context assembly', queries((i) => ({ query: q(i), context_budget: 2000 }), '/api/v1/context/assemble'));
+    report.rows['create conversation'] = await row(svc, 'create conversation', [
+      { method: 'POST', path: '/api/v1/conversations', body: { label: 'bench', folder: '/bench/writes', messages: [{ role: 'user', content: 'a new conversation from the benchmark' }] } },
+    ]);
+    report.write_to_searchable = {
+      fts: await writeToSearchable(svc, quick ? 10 : 30, 'fts'),
+      semantic: await writeToSearchable(svc, quick ? 5 : 20, 'semantic'),
+    };
+    log(`  write-to-searchable: ${JSON.stringify(report.write_to_searchable)}`);
+    report.peak_rss_mib = svc.peakRss();
+    if (svc.databaseUrl) {
+      report.append = await appendBaselines(svc.databaseUrl, quick ? 2 : 5);
+      log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
+    }
+    // First search after a restart: the cold path (model load, connections, Chroma cache).
+    await svc.stop();
+    svc = await started({ DATA_DIR: dataDir });
+    const started = performance.now();
+    const first = await post(`${svc.url}/api/v1/query`, { query: q(0), limit: 10, mode: 'semantic' });
+    await first.arrayBuffer();
+    report.first_search_after_start_ms = first.status === 404 ? undefined : Math.round(performance.now() - started);
+    log(`  first semantic search after start: ${report.first_search_after_start_ms} ms (status ${first.status})`);
+    return report;
+  } finally {
+    await svc.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const sha = (() => {
+  try {
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+const report: BenchReport = {
+  date: new Date().toISOString(),
+  git_sha: sha,
+  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds}`}`,
+  machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  settings: { seconds_per_row: seconds, connections, seed },
+  http_ceiling: await bareHonoBaseline(seconds, connections),
+  sizes: [],
+};
+log(`bare Hono ceiling: p50 ${report.http_ceiling.p50} ms, ${report.http_ceiling.rps} req/s`);
+for (const size of sizes) report.sizes.push(await benchSize(size));
+const files = await writeReport(report, { quick });
+log(`wrote ${files.join(', ')}`);
