@@ -37,6 +37,11 @@ describe('GET /health', () => {
     const res = await sendJson(other.app, 'GET', '/health');
     expect(res.status).toBe(503);
     expect(res.body.checks.database).toBe('down');
+    // A command then is a 503 with Retry-After, never a 500.
+    const write = await sendJson(other.app, 'POST', '/api/v1/conversations', { label: 'x' });
+    expect(write.status).toBe(503);
+    expect(write.headers.get('retry-after')).toBeTruthy();
+    expect(write.body).toMatchObject({ code: 'unavailable', request_id: expect.any(String) });
     await other.db.drop();
   });
 });
