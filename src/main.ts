@@ -4,8 +4,8 @@ import { createLogger } from './logger.js';
 import { startService } from './server.js';
 import { VERSION } from './version.js';
 
-function configOrExit(): ResolvedConfig {
-  const config = loadConfig();
+function configOrExit(overrides: Record<string, string> = {}): ResolvedConfig {
+  const config = loadConfig({ ...process.env, ...overrides });
   if (config.isErr()) {
     process.stderr.write(`${config.error.message}\n`);
     process.exit(2);
@@ -13,11 +13,12 @@ function configOrExit(): ResolvedConfig {
   return config.value;
 }
 
-async function serveCommand(): Promise<void> {
-  const config = configOrExit();
+async function serveCommand(options: { role?: string }): Promise<void> {
+  const config = configOrExit(options.role ? { SEKHA_SERVER__ROLE: options.role } : {});
   const logger = createLogger(config.log_level);
   const service = await startService(config, logger);
-  const lines = [`sekha ${VERSION} listening on ${service.url}`];
+  const lines = [`sekha ${VERSION} listening on ${service.url} (role ${config.server.role})`];
+  if (service.loopbackOnly) lines.push('  no API keys configured: only clients on this machine (loopback) are served');
   if (service.embedded.postgres) lines.push(`  embedded PostgreSQL on 127.0.0.1:${service.embedded.postgres.port}, data in ${service.embedded.postgres.dataDir}`);
   else lines.push('  PostgreSQL: DATABASE_URL');
   if (service.embedded.chroma) lines.push(`  embedded Chroma on 127.0.0.1:${service.embedded.chroma.port}, data in ${service.embedded.chroma.dataDir}`);
@@ -42,7 +43,27 @@ async function serveCommand(): Promise<void> {
 }
 
 const program = new Command('sekha').description('Sekha memory controller').version(VERSION);
-program.command('serve', { isDefault: true }).description('run the API and projectors').action(serveCommand);
+program
+  .command('serve', { isDefault: true })
+  .description('run the API and projectors')
+  .option('--role <role>', 'all | api | projector (default: server.role, "all")')
+  .action(serveCommand);
+program
+  .command('create-api-key <name>')
+  .description('print a new random API key and the config lines that enable it')
+  .option('--scopes <scopes>', 'comma-separated: read, write, admin', 'read,write')
+  .action(async (name: string, options: { scopes: string }) => {
+    const { newApiKey } = await import('./http/auth/createKey.js');
+    const made = newApiKey(name, options.scopes);
+    if (made.isErr()) {
+      process.stderr.write(`create-api-key: ${made.error}\n`);
+      process.exit(2);
+    }
+    const k = made.value;
+    process.stdout.write(
+      `API key (shown once; store it now):\n  ${k.key}\n\nconfig.toml (holds only its SHA-256):\n${k.toml}\n\nor in the environment:\n  SEKHA_API_KEYS=${k.env}\n`,
+    );
+  });
 program
   .command('migrate')
   .description('apply database migrations and exit')
