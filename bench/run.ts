@@ -140,7 +140,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130));
   });
 }
-const started = async (env: Record<string, string>) => {
+const launch = async (env: Record<string, string>) => {
   const svc = await startBenchService(env);
   running.add(svc);
   const stop = svc.stop.bind(svc);
@@ -154,7 +154,7 @@ const started = async (env: Record<string, string>) => {
 async function benchSize(size: number): Promise<SizeReport> {
   log(`corpus of ${size} conversations × 10 messages`);
   const dataDir = await mkdtemp(join(tmpdir(), 'sekha-bench-'));
-  let svc = await started({ DATA_DIR: dataDir });
+  let svc = await launch({ DATA_DIR: dataDir });
   try {
     const seedSeconds = await seedCorpus(svc, size);
     log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
@@ -193,7 +193,7 @@ async function benchSize(size: number): Promise<SizeReport> {
     }
     // First search after a restart: the cold path (model load, connections, Chroma cache).
     await svc.stop();
-    svc = await started({ DATA_DIR: dataDir });
+    svc = await launch({ DATA_DIR: dataDir });
     const started = performance.now();
     const first = await post(`${svc.url}/api/v1/query`, { query: q(0), limit: 10, mode: 'semantic' });
     await first.arrayBuffer();
