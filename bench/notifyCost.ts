@@ -1,0 +1,68 @@
+/**
+ * What a NOTIFY inside the append's transaction costs: commits/s of a one-event insert with and without
+ * `pg_notify` in the same statement, 1 and 16 writers, interleaved runs, medians. (PostgreSQL serialises
+ * the commits of notifying transactions on one lock, so their WAL flushes cannot be grouped.)
+ * Run: npx tsx bench/notifyCost.ts   (DATABASE_URL's server, else an embedded PostgreSQL)
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
+import { migrate } from '../src/db/migrate.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const dir = await mkdtemp(join(tmpdir(), 'sekha-bench-notify-'));
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+const serverUrl = new URL(process.env.DATABASE_URL ?? embedded!.url);
+const name = `sekha_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: serverUrl.toString() });
+await admin.connect();
+await admin.query(`create database ${name}`);
+serverUrl.pathname = `/${name}`;
+const pool = new pg.Pool({ connectionString: serverUrl.toString(), max: 20 });
+pool.on('error', () => {});
+
+const insert = (notify: boolean) => `
+  with ins as (insert into events (stream_id, stream_version, event_id, type, data) values ($1, $2, $3, 'A', '{"a":1}') returning global_position)
+  ${notify ? ", n as (select pg_notify('sekha_bench', max(global_position)::text) from ins)" : ''}
+  select ${notify ? '(select count(*) from n)' : '1'} from ins`;
+
+async function run(notify: boolean, writers: number): Promise<number> {
+  let commits = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      const stream = randomUUID();
+      for (let v = 1; performance.now() < deadline; v++) {
+        await pool.query(insert(notify), [stream, v, randomUUID()]);
+        commits++;
+      }
+    }),
+  );
+  return commits / ((performance.now() - started) / 1000);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+try {
+  await migrate(pool);
+  console.log(`NOTIFY cost: ${embedded ? 'embedded' : 'DATABASE_URL'}, ${RUNS} interleaved runs x ${SECONDS}s, medians`);
+  for (const writers of [1, 16]) {
+    const results: Record<string, number[]> = { without: [], with: [] };
+    for (let r = 0; r < RUNS; r++) {
+      results.without!.push(await run(false, writers));
+      results.with!.push(await run(true, writers));
+    }
+    const fmt = (xs: number[]) => `${Math.round(median(xs))} commits/s (runs ${xs.map(Math.round).join(', ')})`;
+    console.log(`writers=${String(writers).padStart(2)}  without NOTIFY ${fmt(results.without!)}  with NOTIFY ${fmt(results.with!)}`);
+  }
+} finally {
+  await pool.end();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
+  await embedded?.stop();
+  await rm(dir, { recursive: true, force: true });
+}
