@@ -57,6 +57,21 @@ describe('Idempotency-Key', () => {
     expect(await countEvents(t.db)).toBe(before);
   });
 
+  it('a retried delete answers the first 200, not 410', async () => {
+    const { id } = (await sendJson(t.app, 'POST', '/api/v1/conversations', createBody)).body;
+    const headers = key();
+    const first = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`, undefined, headers);
+    expect(first.status).toBe(200);
+    const before = await countEvents(t.db);
+    const retry = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`, undefined, headers);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await countEvents(t.db)).toBe(before);
+    // Without the key, the conversation is gone.
+    expect((await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`)).status).toBe(410);
+  });
+
   it('the same key with a different body is 422 and appends nothing', async () => {
     const headers = key();
     expect((await sendJson(t.app, 'POST', '/api/v1/conversations', createBody, headers)).status).toBe(201);
