@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/eventstore/index.js';
+import { planVectorBatch } from '../../src/projections/vectorPlan.js';
+
+const C = '00000000-0000-4000-8000-00000000000c';
+const [M1, M2, M3] = ['10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000002', '10000000-0000-4000-8000-000000000003'];
+let n = 0;
+const ev = (type: string, data: Record<string, unknown> = {}, conversation = C): RecordedEvent => ({
+  type,
+  data: { conversation_id: conversation, at: '2024-01-01T00:00:00Z', ...data },
+  eventId: `e${++n}`,
+  streamId: `conversation-${conversation}`,
+  streamVersion: n,
+  position: { transactionId: BigInt(n), globalPosition: n },
+  metadata: { actor: 't' },
+  createdAt: new Date('2024-01-01T00:00:00Z'),
+});
+const message = (id: string, content: unknown) => ({ id, seq: 1, role: 'user', content, timestamp: '2024-01-02T00:00:00Z', metadata: {} });
+
+describe('planVectorBatch', () => {
+  it('upserts new messages with the attributes as they stand after the batch', () => {
+    const plan = planVectorBatch(
+      [
+        ev('ConversationStarted', { label: 'a', folder: '/f', importance_score: 4 }),
+        ev('MessagesAppended', { messages: [message(M1, 'hello'), message(M2, [{ type: 'text', text: 'parts' }]), message(M3, '   ')] }),
+        ev('ConversationPinned'),
+      ],
+      new Map(),
+    );
+    expect(plan.upserts.map((m) => [m.id, m.text])).toEqual([
+      [M1, 'hello'],
+      [M2, 'parts'],
+    ]);
+    expect(plan.attributes.get(C)).toEqual({ label: 'a', folder: '/f', status: 'active', pinned: true, importance: 4 });
+  });
+
+  it('updates the metadata of a known conversation, and deletion wins over everything before it', () => {
+    const known = new Map([[C, { label: 'a', folder: '/', status: 'active' as const, pinned: false, importance: 5 }]]);
+    const moved = planVectorBatch([ev('ConversationArchived'), ev('ConversationMovedToFolder', { folder: '/x' }), ev('ImportanceSet', { importance_score: 9 })], known);
+    expect([...moved.updated]).toEqual([C]);
+    expect(moved.attributes.get(C)).toMatchObject({ status: 'archived', folder: '/x', importance: 9 });
+    const gone = planVectorBatch([ev('MessagesAppended', { messages: [message(M3, 'x')] }), ev('ConversationDeleted')], known);
+    expect(gone.upserts).toEqual([]);
+    expect([...gone.deleted]).toEqual([C]);
+    expect(gone.updated.size).toBe(0);
+    expect(gone.attributes.get(C)).toBeUndefined();
+  });
+});
