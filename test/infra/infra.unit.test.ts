@@ -71,8 +71,8 @@ describe('docker-compose.yml', () => {
     expect(nginx).toMatch(/upstream sekha_api \{\s*least_conn;/);
     const upstreams = [...nginx.matchAll(/^\s*server ([a-z0-9-]+):(\d+)/gm)].map((m) => [m[1]!, m[2]!]);
     const apis = controllers.filter(([, s]) => s.command!.includes('api')).map(([n]) => n);
+    expect(upstreams.map(([h]) => h).sort()).toEqual(apis.sort());
     for (const [host, port] of upstreams as [string, string][]) {
-    for (const [host, port] of upstreams) {
       expect(services[host]!.expose).toContain(port);
       expect(services[host]!.environment!.PORT).toBe(port);
     }
