@@ -107,7 +107,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     const where = issue.path.length ? `${key}.` : '';
     return `config: ${issue.keys.map((k) => where + k).join(', ')} is not a known key: see config.example.toml for every key`;
   }
-  const shown = showValue(issue.path, valueAt(input, issue.path));
+  let raw = valueAt(input, issue.path);
+  // A list given as one comma-separated string (env): show the item that is wrong.
+  const parent = valueAt(input, issue.path.slice(0, -1));
+  if (raw === undefined && typeof parent === 'string' && typeof issue.path.at(-1) === 'number') raw = parent.split(',')[issue.path.at(-1) as number]?.trim();
+  const shown = showValue(issue.path, raw);
   let allowed = issue.message;
   if (issue.code === 'invalid_value' && 'values' in issue) allowed = `allowed: one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `config: ${key} = ${shown} is invalid: ${allowed}`;

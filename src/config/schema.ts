@@ -56,7 +56,12 @@ export const configSchema = z.strictObject({
       port: port.default(8080),
       role: z.enum(['all', 'api', 'projector']).default('all'),
       shutdown_grace_ms: nonNegativeInt.default(10_000),
-      trusted_proxies: stringList.default([]),
+      trusted_proxies: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+          z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'allowed: IP addresses or CIDR ranges such as 10.0.0.0/8' })),
+        )
+        .default([]),
     })
     .prefault({}),
   database: z

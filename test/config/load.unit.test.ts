@@ -146,6 +146,13 @@ describe('config error messages name the key, the value and what is allowed', ()
     expect(dup).not.toContain(LONG_KEY);
   });
 
+  it('bad trusted proxy', () => {
+    expect(failure(undefined, { SEKHA_SERVER__TRUSTED_PROXIES: '10.0.0.0/8, proxy.local' })).toBe(
+      'config: server.trusted_proxies.1 = "proxy.local" is invalid: allowed: IP addresses or CIDR ranges such as 10.0.0.0/8',
+    );
+    expect(config(undefined, { SEKHA_SERVER__TRUSTED_PROXIES: '10.0.0.0/8, ::1' }).server.trusted_proxies).toEqual(['10.0.0.0/8', '::1']);
+  });
+
   it('unparseable TOML', () => {
     expect(failure('[server\nport = 1\n')).toMatch(/^config: config\.toml cannot be parsed \(line 1, column \d+\): .+/);
   });

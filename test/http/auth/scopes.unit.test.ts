@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { bindPolicy } from '../../../src/http/auth/bindPolicy.js';
+import { createKeyRegistry, sha256 } from '../../../src/http/auth/keys.js';
+import { isLoopbackAddress, isLoopbackHost, trustedProxies } from '../../../src/http/auth/network.js';
+import { grants, requiredScope } from '../../../src/http/auth/scopes.js';
+import { chooseEncoding } from '../../../src/http/middleware/compress.js';
+import { resolveConfig } from '../../../src/config/load.js';
+
+const q = (s = '') => new URLSearchParams(s);
+
+describe('requiredScope: one central decision from method, path and query', () => {
+  it.each([
+    ['GET', '/health', '', 'public'],
+    ['GET', '/ready', '', 'public'],
+    ['GET', '/metrics', '', 'public'],
+    ['GET', '/openapi.json', '', 'public'],
+    ['GET', '/docs', '', 'public'],
+    ['OPTIONS', '/api/v1/conversations', '', 'public'],
+    ['POST', '/health', '', 'write'],
+    ['GET', '/api/v1/conversations', '', 'read'],
+    ['GET', '/api/v1/conversations/abc/messages', '', 'read'],
+    ['POST', '/api/v1/conversations', '', 'write'],
+    ['PUT', '/api/v1/conversations/abc/label', '', 'write'],
+    ['DELETE', '/api/v1/conversations/abc', '', 'write'],
+    ['DELETE', '/api/v1/conversations/abc', 'purge=true', 'admin'],
+    ['DELETE', '/api/v1/conversations/abc', 'purge=TRUE', 'admin'],
+    ['DELETE', '/api/v1/conversations/abc', 'purge=false', 'write'],
+    ['POST', '/api/v1/query', '', 'read'],
+    ['POST', '/api/v1/search/fts', '', 'read'],
+    ['POST', '/api/v1/context/assemble', '', 'read'],
+    ['POST', '/api/v1/labels/suggest', '', 'read'],
+    ['POST', '/api/v1/prune/dry-run', '', 'read'],
+    ['POST', '/api/v1/prune/execute', '', 'write'],
+    ['POST', '/api/v1/import', '', 'write'],
+    ['POST', '/api/v1/summarize', '', 'write'],
+    ['POST', '/api/v1/rebuild-embeddings', '', 'admin'],
+    ['GET', '/api/v1/rebuild-embeddings/job-1', '', 'read'],
+    ['POST', '/api/v1/projections/read-model/rebuild', '', 'admin'],
+    ['GET', '/api/v1/projections', '', 'read'],
+    ['GET', '/api/v1/audit/events', '', 'admin'],
+    ['GET', '/mcp/tools', '', 'read'],
+    ['POST', '/mcp/tools/memory_search', '', 'read'],
+    ['POST', '/mcp/tools/memory_store', '', 'write'],
+    ['POST', '/mcp/tools/memory_prune', '', 'write'],
+    ['POST', '/api/v1/query/', '', 'read'],
+  ])('%s %s?%s → %s', (method, path, query, expected) => {
+    expect(requiredScope(method, path, q(query))).toBe(expected);
+  });
+
+  it('admin grants everything; other scopes only themselves', () => {
+    expect(grants(['admin'], 'write')).toBe(true);
+    expect(grants(['admin'], 'read')).toBe(true);
+    expect(grants(['read'], 'write')).toBe(false);
+    expect(grants(['write'], 'admin')).toBe(false);
+    expect(grants(['read', 'write'], 'read')).toBe(true);
+    expect(grants([], 'public')).toBe(true);
+  });
+});
+
+describe('key registry', () => {
+  it('finds keys by digest, whether configured as key or key_sha256', () => {
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    const registry = createKeyRegistry([
+      { name: 'a', key: a, scopes: ['read'] },
+      { name: 'b', key_sha256: sha256(b).toString('hex'), scopes: ['admin'] },
+    ]);
+    expect(registry.size).toBe(2);
+    expect(registry.lookup(a)?.name).toBe('a');
+    expect(registry.lookup(b)?.scopes).toEqual(['admin']);
+    expect(registry.lookup(`${a}x`)).toBeUndefined();
+    // Only digests are held.
+    expect(JSON.stringify(registry.lookup(a))).not.toContain(a);
+  });
+});
+
+describe('network', () => {
+  it('recognises loopback addresses and hosts', () => {
+    for (const a of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) expect(isLoopbackAddress(a), a).toBe(true);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', 'fd00::1', '::', '0.0.0.0', undefined]) expect(isLoopbackAddress(a), String(a)).toBe(false);
+    for (const h of ['127.0.0.1', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', 'example.com', '192.0.2.2']) expect(isLoopbackHost(h), h).toBe(false);
+  });
+
+  it('matches trusted proxies by address and CIDR range, IPv4-mapped included', () => {
+    const trusted = trustedProxies(['10.0.0.0/8', '192.168.1.5', 'fd00::/64']);
+    expect(trusted('10.20.30.40')).toBe(true);
+    expect(trusted('::ffff:10.1.1.1')).toBe(true);
+    expect(trusted('192.168.1.5')).toBe(true);
+    expect(trusted('192.168.1.6')).toBe(false);
+    expect(trusted('fd00::7')).toBe(true);
+    expect(trusted('fd01::7')).toBe(false);
+    expect(trusted('not-an-ip')).toBe(false);
+  });
+});
+
+describe('bind policy', () => {
+  const config = (env: Record<string, string>) => resolveConfig(undefined, env)._unsafeUnwrap();
+  it('loopback without keys: loopback-only mode; non-loopback without keys: refused; with keys: allowed', () => {
+    expect(bindPolicy(config({}))._unsafeUnwrap()).toEqual({ loopbackOnly: true });
+    expect(bindPolicy(config({ HOST: '::1' }))._unsafeUnwrap()).toEqual({ loopbackOnly: true });
+    expect(bindPolicy(config({ HOST: '0.0.0.0' }))._unsafeUnwrapErr()).toMatch(/^refusing to start: server\.host = "0\.0\.0\.0"/);
+    expect(bindPolicy(config({ HOST: '0.0.0.0', SEKHA_API_KEYS: `a:${'k'.repeat(32)}:read` }))._unsafeUnwrap()).toEqual({ loopbackOnly: false });
+  });
+});
+
+describe('chooseEncoding', () => {
+  it.each([
+    [undefined, undefined],
+    ['identity', undefined],
+    ['gzip', 'gzip'],
+    ['br', 'br'],
+    ['gzip, deflate, br', 'br'],
+    ['br;q=0.5, gzip', 'gzip'],
+    ['br;q=0, gzip;q=0.1', 'gzip'],
+    ['*', 'br'],
+    ['*, br;q=0', 'gzip'],
+    ['gzip;q=0, br;q=0', undefined],
+  ])('%s → %s', (header, expected) => {
+    expect(chooseEncoding(header)).toBe(expected);
+  });
+});
