@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../util/freePort.js';
 
 /** A Chroma server running as our child process. */
@@ -17,6 +18,7 @@ export interface ChromaProcess {
 const require = createRequire(import.meta.url);
 // The package exports no cli path: find it beside the CommonJS entry (dist/cjs/chromadb.cjs).
 const CLI = join(dirname(require.resolve('chromadb')), '..', 'cli.mjs');
+const WATCHDOG = fileURLToPath(new URL('./chromaWatchdog.mjs', import.meta.url));
 
 /** Polls Chroma's heartbeat until it answers or the deadline passes. */
 export async function waitForChroma(url: string, timeoutMs = 30_000, child?: ChildProcess): Promise<void> {
@@ -44,8 +46,9 @@ export async function waitForChroma(url: string, timeoutMs = 30_000, child?: Chi
 export async function startChroma(options: { dataDir: string; port?: number; timeoutMs?: number; onLog?: (line: string) => void }): Promise<ChromaProcess> {
   await mkdir(options.dataDir, { recursive: true });
   const port = options.port || (await freePort());
-  const child = spawn(process.execPath, [CLI, 'run', '--path', options.dataDir, '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Through the watchdog: it holds our stdin pipe and stops Chroma when we die, however we die.
+  const child = spawn(process.execPath, [WATCHDOG, CLI, 'run', '--path', options.dataDir, '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
   let tail = '';
