@@ -122,6 +122,16 @@ export const configSchema = z.strictObject({
       embedded_port: port.default(0),
     })
     .prefault({}),
+  search: z
+    .strictObject({
+      /** Reciprocal rank fusion constant of hybrid search. */
+      rrf_k: positiveInt.default(60),
+      /** Hybrid weights per embedding model, e.g. { "nomic-embed-text" = { semantic = 1, lexical = 1 } }; built-in ones otherwise. */
+      hybrid_weights: z
+        .record(z.string(), z.strictObject({ semantic: z.coerce.number().min(0), lexical: z.coerce.number().min(0) }))
+        .default({}),
+    })
+    .prefault({}),
   projections: z
     .strictObject({
       batch_size: positiveInt.default(500),

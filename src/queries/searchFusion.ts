@@ -27,3 +27,11 @@ export function fuseRankings(semantic: Ranking, lexical: Ranking, w: FusionWeigh
   add(lexical, w.lexical);
   return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }
+
+/** The weights of a model: configured (`[search] hybrid_weights`), else built in, else 1 and 1. */
+export function fusionFor(model: string | undefined, search: { rrf_k: number; hybrid_weights: Record<string, { semantic: number; lexical: number }> }): FusionWeights {
+  const configured = model !== undefined ? search.hybrid_weights[model] : undefined;
+  if (configured) return { ...configured, k: search.rrf_k };
+  const builtIn = (model !== undefined && DEFAULT_FUSION[model]) || FALLBACK_FUSION;
+  return { semantic: builtIn.semantic, lexical: builtIn.lexical, k: search.rrf_k };
+}

@@ -9,7 +9,7 @@ import { liveCollection, VECTORS } from '../vectors/collections.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
 import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
 import { searchFiltersSchema } from './searchFilters.js';
-import { DEFAULT_FUSION, FALLBACK_FUSION, fuseRankings, type Ranking } from './searchFusion.js';
+import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Sql } from './searchLexical.js';
 import { readQuery } from './sql.js';
 
@@ -124,7 +124,7 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     else if (body.mode === 'semantic') ranked = semantic!;
     else {
       const live = deps.vectors ? await liveCollection(deps.pools.read).catch(() => undefined) : undefined;
-      ranked = fuseRankings(semantic!, lexicalRanking, (live && DEFAULT_FUSION[live.model]) || FALLBACK_FUSION);
+      ranked = fuseRankings(semantic!, lexicalRanking, fusionFor(live?.model, deps.config.search));
     }
     const page = ranked.slice(body.offset, body.offset + body.limit);
     const rows = await readQuery<HydratedRow>(
