@@ -38,7 +38,8 @@ export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: num
         `select ${EVENT_COLUMNS} from events
           where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
             and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          order by transaction_id, global_position
+          -- Qualified: a bare name would sort by the text alias of EVENT_COLUMNS ('1000' < '999').
+          order by events.transaction_id, events.global_position
           limit $3`,
         [after.transactionId.toString(), after.globalPosition, limit],
       )
@@ -53,7 +54,7 @@ export function readHead(db: pg.Pool | pg.PoolClient): ResultAsync<{ position: P
     db
       .query<{ transaction_id: string; global_position: number; created_at: Date }>(
         `select transaction_id::text as transaction_id, global_position, created_at from events
-          order by transaction_id desc, global_position desc limit 1`,
+          order by events.transaction_id desc, events.global_position desc limit 1`,
       )
       .then((r) => {
         const row = r.rows[0];

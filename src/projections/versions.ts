@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { comparePositions } from '../eventstore/index.js';
+import { comparePositions, formatPosition } from '../eventstore/index.js';
 import { listCheckpoints, type CheckpointRow } from './checkpoints.js';
 import { leaseKey } from './lease.js';
 import type { ProjectionDefinition } from './types.js';
@@ -56,7 +56,10 @@ export function requestRebuild(pool: pg.Pool, name: string): Promise<{ version: 
  * checkpoint, so that nobody who read the live version sees older data afterwards. Both rows are
  * locked, which also waits out a batch in flight. Answers the switch made, if any.
  */
-export function trySwitch(pool: pg.Pool, definition: ProjectionDefinition): Promise<{ from: number | undefined; to: number } | undefined> {
+export function trySwitch(
+  pool: pg.Pool,
+  definition: ProjectionDefinition,
+): Promise<{ from: number | undefined; to: number; position: string; livePosition: string | undefined } | undefined> {
   return inTransaction(pool, definition.name, async (client) => {
     await client.query(`select 1 from projection_checkpoints where name = $1 and state in ('live', 'building') order by version for update`, [
       definition.name,
@@ -69,7 +72,7 @@ export function trySwitch(pool: pg.Pool, definition: ProjectionDefinition): Prom
     await definition.activate?.(client, building.version);
     if (live) await client.query(`update projection_checkpoints set state = 'retired', updated_at = now() where name = $1 and version = $2`, [definition.name, live.version]);
     await client.query(`update projection_checkpoints set state = 'live', updated_at = now() where name = $1 and version = $2`, [definition.name, building.version]);
-    return { from: live?.version, to: building.version };
+    return { from: live?.version, to: building.version, position: formatPosition(building.position), livePosition: live ? formatPosition(live.position) : undefined };
   });
 }
 

@@ -8,7 +8,7 @@ import { liveCheckpoint, readCheckpoint } from '../../src/projections/checkpoint
 import { readModelProjector } from '../../src/projections/readModel/index.js';
 import { createProjectionRuntime } from '../../src/projections/runtime.js';
 
-export const silentLogger = pino({ level: 'silent' });
+export const silentLogger = pino({ level: process.env.SEKHA_TEST_LOG ?? 'silent' });
 export const context = { actor: 'test', requestId: 'req' };
 
 /** Polls `check` until it returns a truthy value or the deadline passes (then throws). */
@@ -114,7 +114,7 @@ export async function buildFromScratch(pool: pg.Pool, url: string, version: numb
   ]);
   await runtime.start();
   try {
-    const head = (await pool.query(`select transaction_id::text as tx, global_position as pos from events order by 1 desc, 2 desc limit 1`)).rows[0];
+    const head = (await pool.query(`select transaction_id::text as tx, global_position as pos from events order by transaction_id desc, global_position desc limit 1`)).rows[0];
     await until(async () => {
       const cp = await readCheckpoint(pool, name, version);
       return head === undefined || (cp && comparePositions(cp.position, { transactionId: BigInt(head.tx), globalPosition: Number(head.pos) }) >= 0);

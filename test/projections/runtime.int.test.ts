@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type EventStore } from '../../src/eventstore/index.js';
 import { listCheckpoints, readCheckpoint } from '../../src/projections/checkpoints.js';
@@ -134,5 +135,26 @@ describe('projection runtime', () => {
     await stop(b);
     const live = { conversations: await tableRows(db.pool, 'rm_v1_conversations'), messages: await tableRows(db.pool, 'rm_v1_messages') };
     expect(live).toEqual(await buildFromScratch(db.pool, db.url, 91));
+  });
+
+  it('reads transaction ids in numeric order across a digit boundary (9 < 10 < 100), skipping nothing', async () => {
+    // Explicit small transaction ids, below any live one: the order '10' < '100' < '9' of text would skip one.
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const [i, tx] of [9, 10, 100].entries()) {
+      const id = ids[i]!;
+      await db.pool.query(
+        `insert into events (transaction_id, stream_id, stream_version, event_id, type, data) values ($1::text::xid8, $2, 1, $3, 'ConversationStarted', $4)`,
+        [String(tx), `conversation-${id}`, randomUUID(), { conversation_id: id, at: '2025-01-01T00:00:00.000Z', label: `tx ${tx}`, folder: '/', importance_score: 5, metadata: {} }],
+      );
+    }
+    await db.pool.query(`delete from projection_checkpoints where name = 'read-model'`);
+    await db.pool.query('drop view if exists messages; drop view if exists conversations; drop table if exists rm_v1_messages; drop table if exists rm_v1_conversations');
+    const r = runtime([readModelDefinition], 1);
+    await r.start();
+    const head = (await store.readHead())._unsafeUnwrap()!.position;
+    await caughtUp(db.pool, head);
+    const { rows } = await db.pool.query(`select label from conversations where label like 'tx %' order by label`);
+    expect(rows.map((x) => x.label)).toEqual(['tx 10', 'tx 100', 'tx 9']);
+    await stop(r);
   });
 });
