@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { vectorChecks } from '../vectors/health.js';
 import type { AppDeps } from './deps.js';
 import { register, type App } from './openapi.js';
 
@@ -41,7 +42,8 @@ export const healthRoutes =
         new Promise<string>((r) => setTimeout(() => r('timeout'), 1000).unref()),
       ]);
       const checks: Record<string, string> = { database, chroma: 'not_configured', embedder: 'not_configured' };
-      for (const [name, check] of Object.entries(extraChecks)) checks[name] = await check();
+      const all = { ...(deps.vectors ? vectorChecks(deps.vectors) : {}), ...extraChecks };
+      for (const [name, check] of Object.entries(all)) checks[name] = await check();
       const healthy = database === 'ok';
       return c.json(
         {

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { vectorChecks } from '../vectors/health.js';
 import type { AppDeps } from './deps.js';
 import { register, type App } from './openapi.js';
 
@@ -32,6 +33,7 @@ export function builtinReadiness(deps: AppDeps): Record<string, ReadinessCheck> 
     database: () => deps.pools.write.query('select 1').then(() => 'ok'),
   };
   if (deps.pools.separateRead) checks.read_database = () => deps.pools.read.query('select 1').then(() => 'ok');
+  if (deps.vectors) Object.assign(checks, vectorChecks(deps.vectors));
   const runtime = deps.projections;
   if (runtime) {
     checks.projectors = () => {

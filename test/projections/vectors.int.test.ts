@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyRoutes } from '../../src/http/ready.js';
 import { sendJson } from '../support/testApp.js';
 import { until } from './helpers.js';
 import { createSearchApp, type SearchApp } from '../vectors/support.js';
@@ -8,7 +9,7 @@ const messages = (n: number, topic: string) => Array.from({ length: n }, (_, i) 
 describe('vector projection under the runtime (real Chroma, real local model)', () => {
   let t: SearchApp;
   beforeAll(async () => {
-    t = await createSearchApp();
+    t = await createSearchApp({ extras: (deps) => ({ routes: [readyRoutes(deps)] }) });
   });
   afterAll(() => t.close());
 
@@ -51,7 +52,15 @@ describe('vector projection under the runtime (real Chroma, real local model)', 
     // The projector really met the outage (and retries), rather than finishing before it.
     await until(() => t.runtime.status().some((r) => r.name === 'vectors' && r.status === 'failed'), 30_000, 'vector projector to report failure');
     expect(await readModelMessages()).toBe(20);
+    // /health stays 200 (the database answers) and says Chroma is down; /ready is not ready.
+    const health = await sendJson(t.app, 'GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body.checks).toMatchObject({ database: 'ok', chroma: 'down', embedder: 'ok' });
+    const ready = await sendJson(t.app, 'GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.chroma).toBe('down');
     await t.chroma.resume();
+    expect((await sendJson(t.app, 'GET', '/health')).body.checks.chroma).toBe('ok');
     const expected = await readModelMessages();
     expect(expected).toBe(5 + 15);
     await t.untilVectors(expected, 90_000);
