@@ -104,6 +104,14 @@ describe('auth with configured keys', () => {
     expect(purge.status).toBe(200);
   });
 
+  it('audit across streams needs admin, however the path is spelled', async () => {
+    for (const path of ['/api/v1/audit/events', '/api/v1/%61udit/events', '/api/v1/audit/events/']) {
+      const res = await sendJson(t.app, 'GET', path, undefined, bearer(READER));
+      expect(res.status, path).toBe(403);
+    }
+    expect((await sendJson(t.app, 'GET', '/api/v1/audit/events', undefined, bearer(ADMIN))).status).toBe(200);
+  });
+
   it('read-only POSTs need only read', async () => {
     const res = await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: 'hello' }, bearer(READER));
     expect(res.status).not.toBe(401);

@@ -4,6 +4,7 @@ import { isLoopbackAddress, socketAddress } from '../auth/network.js';
 import { grants, requiredScope } from '../auth/scopes.js';
 import type { ApiKeyConfig } from '../../config/schema.js';
 import { apiError, errorResponse, type ApiError } from '../errors.js';
+import { routeTemplate } from '../route.js';
 
 type Credential = { ok: true; key: string | undefined } | { ok: false; error: ApiError };
 
@@ -38,7 +39,8 @@ export interface AuthOptions {
 export function auth(options: AuthOptions): MiddlewareHandler {
   const registry = options.registry ?? createKeyRegistry(options.keys);
   return async function authMiddleware(c, next) {
-    const needed = requiredScope(c.req.method, c.req.path, new URL(c.req.url).searchParams);
+    // The matched route's template, so the decision sees what routing saw (encodings, trailing slashes).
+    const needed = requiredScope(c.req.method, routeTemplate(c) ?? c.req.path, new URL(c.req.url).searchParams);
     if (needed === 'public') return next();
     if (registry.size === 0) {
       if (!isLoopbackAddress(socketAddress(c))) {
