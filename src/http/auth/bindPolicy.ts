@@ -7,7 +7,8 @@ import { isLoopbackHost } from './network.js';
  * refuses to listen on a non-loopback address, where anyone could reach an API with no key.
  */
 export function bindPolicy(config: Pick<ResolvedConfig, 'server' | 'api'>): Result<{ loopbackOnly: boolean }, string> {
-  if (config.api.keys.length > 0) return ok({ loopbackOnly: false });
+  // A projector process serves no API, only /health, /ready and /metrics.
+  if (config.api.keys.length > 0 || config.server.role === 'projector') return ok({ loopbackOnly: false });
   if (!isLoopbackHost(config.server.host)) {
     return err(
       `refusing to start: server.host = ${JSON.stringify(config.server.host)} is reachable from other machines and no API key is configured; ` +

@@ -100,6 +100,7 @@ describe('bind policy', () => {
     expect(bindPolicy(config({}))._unsafeUnwrap()).toEqual({ loopbackOnly: true });
     expect(bindPolicy(config({ HOST: '::1' }))._unsafeUnwrap()).toEqual({ loopbackOnly: true });
     expect(bindPolicy(config({ HOST: '0.0.0.0' }))._unsafeUnwrapErr()).toMatch(/^refusing to start: server\.host = "0\.0\.0\.0"/);
+    expect(bindPolicy(config({ HOST: '0.0.0.0', SEKHA_SERVER__ROLE: 'projector' }))._unsafeUnwrap()).toEqual({ loopbackOnly: false });
     expect(bindPolicy(config({ HOST: '0.0.0.0', SEKHA_API_KEYS: `a:${'k'.repeat(32)}:read` }))._unsafeUnwrap()).toEqual({ loopbackOnly: false });
   });
 });
