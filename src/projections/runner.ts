@@ -143,6 +143,7 @@ export function startRunner(options: RunnerOptions): Runner {
     let ready = false;
     let failures = 0;
     let heldBack = 0;
+    let prefetched: { from: Position; read: ReturnType<typeof readAll> } | undefined;
     while (!stopping) {
       try {
         if (!lease.held) {
@@ -159,7 +160,10 @@ export function startRunner(options: RunnerOptions): Runner {
           ready = true;
         }
         const generation = wakeup.generation;
-        const read = await readAll(pool, position, options.batchSize);
+        // While catching up, the next batch was read during the last apply; use it if still current.
+        const ahead = prefetched && comparePositions(prefetched.from, position) === 0 ? await prefetched.read : undefined;
+        prefetched = undefined;
+        const read = ahead?.isOk() && ahead.value.length > 0 ? ahead : await readAll(pool, position, options.batchSize);
         if (read.isErr()) throw read.error.cause instanceof Error ? read.error.cause : new Error('event store unavailable');
         const events = read.value;
         if (events.length === 0) {
@@ -174,6 +178,7 @@ export function startRunner(options: RunnerOptions): Runner {
         const to = events.at(-1)!.position;
         const next: ProjectorStatus = events.length >= options.batchSize ? 'catching_up' : 'running';
         if (!lease.held) continue;
+        if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
         if (outcome === 'applied') {
