@@ -178,6 +178,8 @@ export function startRunner(options: RunnerOptions): Runner {
         const to = events.at(-1)!.position;
         const next: ProjectorStatus = events.length >= options.batchSize ? 'catching_up' : 'running';
         if (!lease.held) continue;
+        // External work can take long (embedding): show it as working, not idle, meanwhile.
+        if (projector.kind === 'external' && status === 'idle') setStatus(next);
         if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
