@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import pg from 'pg';
@@ -94,7 +94,10 @@ try {
   await migrate(pools.write);
   const store = createEventStore(pools.write);
   const pgVersion = (await pools.write.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-  console.log(`append throughput: PostgreSQL ${pgVersion} (${embedded ? 'embedded' : 'DATABASE_URL'}), ${cpus().length} cores, ${RUNS} runs x ${SECONDS}s, medians\n`);
+  const loadBefore = loadavg()[0]!.toFixed(1);
+  console.log(
+    `append throughput: PostgreSQL ${pgVersion} (${embedded ? 'embedded' : 'DATABASE_URL'}), ${cpus().length} cores (load ${loadBefore}), ${RUNS} runs x ${SECONDS}s, medians\n`,
+  );
 
   // Event store directly: each writer owns a stream and knows its version (the common, conflict-free case).
   const payload = { conversation_id: randomUUID(), at: new Date().toISOString(), messages: [{ id: randomUUID(), seq: 1, role: 'user', content: 'x'.repeat(200), timestamp: new Date().toISOString(), metadata: {} }] };
@@ -147,9 +150,10 @@ try {
     }
   }
   const total = (await pools.write.query<{ n: number }>('select count(*)::int as n from events')).rows[0]!.n;
-  console.log(`\n${total} events written in all`);
+  const loadAfter = loadavg()[0]!.toFixed(1);
+  console.log(`\n${total} events written in all; load average ${loadBefore} before, ${loadAfter} after`);
   if (process.env.BENCH_OUT) {
-    await writeFile(process.env.BENCH_OUT, `${JSON.stringify({ date: new Date().toISOString(), postgres: pgVersion, embedded: !!embedded, seconds: SECONDS, runs: RUNS, rows }, null, 2)}\n`);
+    await writeFile(process.env.BENCH_OUT, `${JSON.stringify({ date: new Date().toISOString(), postgres: pgVersion, embedded: !!embedded, cores: cpus().length, load_average: [Number(loadBefore), Number(loadAfter)], seconds: SECONDS, runs: RUNS, rows }, null, 2)}\n`);
   }
 } finally {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
