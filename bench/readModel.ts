@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       'list label_contains (trigram)': (i) => get(`/api/v1/conversations?label_contains=${TOPIC_NAMES[i % TOPIC_NAMES.length]!.slice(2, 7)}`),
       'count by folder': (i) => get(`/api/v1/conversations/count?folder=${folders[i % 4]}`),
       'fts two words': (i) => post('/api/v1/search/fts', { query: queryAt(7, i), limit: 10 }),
-      'fts rare word': () => post('/api/v1/search/fts', { query: 'shared_buffers', limit: 10 }),
+      'fts one topic word (shared_buffers)': () => post('/api/v1/search/fts', { query: 'shared_buffers', limit: 10 }),
       'fts phrase + folder filter': (i) => post('/api/v1/search/fts', { query: '"connection pool"', limit: 10, filters: { folder: folders[i % 2] } }),
     };
     const latency: Record<string, unknown> = {};
