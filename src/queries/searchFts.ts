@@ -86,8 +86,8 @@ interface Row {
   total: number;
 }
 
-/** Ranks matching messages with ts_rank, then highlights only the page's rows (ts_headline is costly). */
-export function ftsSql(body: Body): { text: string; values: unknown[] } {
+/** The conditions of a search: filters on the conversation and the message, and the match itself. */
+function ftsWhere(body: Body): { where: Conditions; q: string } {
   const f = body.filters;
   const where = conversationConditions(f as ConversationFilters, new Conditions());
   const q = where.param(ftsText(body.query));
@@ -96,6 +96,14 @@ export function ftsSql(body: Body): { text: string; values: unknown[] } {
   if (f.role) where.add('m.role = ?', f.role);
   if (f.after) where.add('m.timestamp > ?::timestamptz', f.after);
   if (f.before) where.add('m.timestamp < ?::timestamptz', f.before);
+  return { where, q };
+}
+
+const FROM = `from messages m join conversations c on c.id = m.conversation_id, query`;
+
+/** Ranks matching messages with ts_rank, then highlights only the page's rows (ts_headline is costly). */
+export function ftsSql(body: Body): { text: string; values: unknown[] } {
+  const { where, q } = ftsWhere(body);
   const limit = where.param(body.limit);
   const offset = where.param(body.offset);
   const text = `
@@ -103,7 +111,7 @@ export function ftsSql(body: Body): { text: string; values: unknown[] } {
     hits as (
       select m.id, m.conversation_id, m.role, m.content, m.timestamp, c.label, c.folder,
              ts_rank(m.search, query.tsq) as rank, count(*) over () as total
-        from messages m join conversations c on c.id = m.conversation_id, query
+        ${FROM}
        ${where.where}
        order by rank desc, m.timestamp desc, m.id
        limit ${limit} offset ${offset}
@@ -115,12 +123,29 @@ export function ftsSql(body: Body): { text: string; values: unknown[] } {
   return { text, values: where.values };
 }
 
+/** How many messages match (for a page past the end). */
+export function ftsCountSql(body: Body): { text: string; values: unknown[] } {
+  const { where, q } = ftsWhere(body);
+  return {
+    text: `with query as (select websearch_to_tsquery('${FTS_CONFIG}', ${q}) as tsq) select count(*)::int as n ${FROM} ${where.where}`,
+    values: where.values,
+  };
+}
+
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
     const body = c.req.valid('json') as Body;
     const { text, values } = ftsSql(body);
     const rows = await readQuery<Row>(deps.pools.read, text, values);
     if (rows.isErr()) return errorResponse(c, rows.error);
+    // A page past the last match has no row to carry the count: count apart then.
+    let total = rows.value[0]?.total ?? 0;
+    if (rows.value.length === 0 && body.offset > 0) {
+      const count = ftsCountSql(body);
+      const counted = await readQuery<{ n: number }>(deps.pools.read, count.text, count.values);
+      if (counted.isErr()) return errorResponse(c, counted.error);
+      total = counted.value[0]!.n;
+    }
     return c.json({
       results: rows.value.map((r) => ({
         id: r.id,
@@ -133,7 +158,7 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
         label: r.label,
         folder: r.folder,
       })),
-      total: rows.value[0]?.total ?? 0,
+      total,
     });
   });
 };

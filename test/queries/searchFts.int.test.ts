@@ -67,6 +67,8 @@ describe('POST /api/v1/search/fts', () => {
     const page = await search({ query: 'postgres', limit: 1, offset: 1 });
     expect(page.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.parts]);
     expect(page.body.total).toBe(3);
+    const past = await search({ query: 'postgres', limit: 10, offset: 10 });
+    expect(past.body).toEqual({ results: [], total: 3 });
     const future = await search({ query: 'postgres', filters: { after: '2999-01-01T00:00:00Z' } });
     expect(future.body).toEqual({ results: [], total: 0 });
   });
