@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type EventStore } from '../../src/eventstore/index.js';
 import { listCheckpoints, readCheckpoint } from '../../src/projections/checkpoints.js';
 import { LEASE_NAMESPACE } from '../../src/projections/lease.js';
+import { requestRebuild } from '../../src/projections/versions.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { readModelDefinition, readModelProjector } from '../../src/projections/readModel/index.js';
 import type { ProjectionDefinition } from '../../src/projections/types.js';
@@ -156,5 +157,26 @@ describe('projection runtime', () => {
     const { rows } = await db.pool.query(`select label from conversations where label like 'tx %' order by label`);
     expect(rows.map((x) => x.label)).toEqual(['tx 10', 'tx 100', 'tx 9']);
     await stop(r);
+  });
+
+  it('a rebuild asked for through the database alone (as an api-only instance does) is built by one of two runtimes and switched', async () => {
+    const a = runtime();
+    const b = runtime();
+    await a.start();
+    await b.start();
+    const last = await seedHistory(store, 4);
+    await caughtUp(db.pool, last);
+    const live = (await listCheckpoints(db.pool, ['read-model'])).find((r) => r.state === 'live')!.version;
+    const { version } = await requestRebuild(db.pool, 'read-model');
+    expect(version).toBe(live + 1);
+    await until(async () => {
+      const rows = await listCheckpoints(db.pool, ['read-model']);
+      return rows.length === 1 && rows[0]!.version === version && rows[0]!.state === 'live';
+    }, 20_000, 'switch and drop');
+    await until(() => [a, b].every((r) => r.status().map((s) => s.version).join() === String(version)), 10_000, 'runners of the new version only');
+    const rebuilt = { conversations: await tableRows(db.pool, `rm_v${version}_conversations`), messages: await tableRows(db.pool, `rm_v${version}_messages`) };
+    await stop(a);
+    await stop(b);
+    expect(rebuilt).toEqual(await buildFromScratch(db.pool, db.url, 92));
   });
 });
