@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { ConversationEvent, MessageContent, Role } from './events.js';
+import type { ConversationEvent, MessageContent, Role, SummaryGenerated } from './events.js';
 import type { ConversationState } from './state.js';
 
 /** A message as a command brings it: the id and time are decided by the caller, the order here. */
@@ -25,7 +25,8 @@ export type ConversationCommand =
   | Cmd<'Unarchive'>
   | Cmd<'SetImportance', { importance_score: number }>
   | Cmd<'Delete'>
-  | Cmd<'Purge'>;
+  | Cmd<'Purge'>
+  | Cmd<'RecordSummary', Omit<SummaryGenerated['data'], 'conversation_id' | 'at'>>;
 
 export type DomainError = 'CONVERSATION_NOT_FOUND' | 'CONVERSATION_EXISTS' | 'CONVERSATION_DELETED';
 
@@ -74,6 +75,8 @@ function decideOnLive(command: Exclude<ConversationCommand, { type: 'StartConver
       );
     case 'Delete':
       return ok([{ type: 'ConversationDeleted', data: base }]);
+    case 'RecordSummary':
+      return ok([{ type: 'SummaryGenerated', data: { ...base, ...command.data } }]);
     default: {
       const unhandled: never = command;
       return unhandled;

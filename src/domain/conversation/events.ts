@@ -38,6 +38,13 @@ export type ImportanceSet = Event<'ImportanceSet', At & { importance_score: numb
 export type ConversationDeleted = Event<'ConversationDeleted', At>;
 /** A privacy purge: the content of every earlier event of the stream was redacted with this event. */
 export type ConversationPurged = Event<'ConversationPurged', At>;
+export const SUMMARY_LEVELS = ['daily', 'weekly', 'monthly'] as const;
+export type SummaryLevel = (typeof SUMMARY_LEVELS)[number];
+/** A summary of the conversation over a period; weekly ones roll up daily ones, monthly ones weekly ones. */
+export type SummaryGenerated = Event<
+  'SummaryGenerated',
+  At & { summary_id: string; level: SummaryLevel; summary: string; model: string; period_start: string; period_end: string; source_count: number }
+>;
 
 /** Every event of a conversation stream. */
 export type ConversationEvent =
@@ -51,7 +58,8 @@ export type ConversationEvent =
   | ConversationUnarchived
   | ImportanceSet
   | ConversationDeleted
-  | ConversationPurged;
+  | ConversationPurged
+  | SummaryGenerated;
 
 export type ConversationEventType = ConversationEvent['type'];
 

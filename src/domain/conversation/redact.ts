@@ -27,6 +27,8 @@ export function redactEvent(event: ConversationEvent): ConversationEvent {
       return Object.keys(event.data.metadata).length === 0
         ? event
         : { ...event, data: { ...event.data, metadata: { redacted: { sha256: sha256(event.data.metadata) } } } };
+    case 'SummaryGenerated':
+      return event.data.summary === REDACTED ? event : { ...event, data: { ...event.data, summary: REDACTED } };
     default:
       return event;
   }

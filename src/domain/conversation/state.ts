@@ -72,6 +72,9 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
     case 'ConversationDeleted':
     case 'ConversationPurged':
       return { ...touched, status: 'deleted' };
+    case 'SummaryGenerated':
+      // A summary describes the conversation; it does not change it.
+      return state;
     default: {
       const unknown: never = event;
       return unknown;
