@@ -47,18 +47,25 @@ async function addDocs(client: pg.PoolClient, version: number, ids: string[], co
   );
 }
 
-/** Removes a conversation's documents from the statistics. */
+/**
+ * Removes a conversation's documents from the statistics. Terms no document has any more are deleted:
+ * a term is content too, and a purge must leave none behind.
+ */
 async function removeConversation(client: pg.PoolClient, version: number, conversationId: string): Promise<void> {
   const t = lexicalTables(version);
-  await client.query(
+  const { rows } = await client.query<{ terms: string[] | null }>(
     `with removed as (delete from ${t.docs} where conversation_id = $1 returning len, terms),
      df as (
        update ${t.terms} set df = ${t.terms}.df - r.n
          from (select term, count(*) as n from removed, unnest(removed.terms) as term group by term) r
-        where ${t.terms}.term = r.term)
-     update ${t.totals} set docs = docs - (select count(*) from removed), total_len = total_len - (select coalesce(sum(len), 0) from removed)`,
+        where ${t.terms}.term = r.term
+       returning ${t.terms}.term)
+     update ${t.totals} set docs = docs - (select count(*) from removed), total_len = total_len - (select coalesce(sum(len), 0) from removed)
+     returning (select array_agg(term) from df) as terms`,
     [conversationId],
   );
+  const touched = rows[0]?.terms ?? [];
+  if (touched.length > 0) await client.query(`delete from ${t.terms} where term = any($1::text[]) and df <= 0`, [touched]);
 }
 
 export async function applyLexicalStats(client: pg.PoolClient, version: number, events: RecordedEvent[]): Promise<void> {
