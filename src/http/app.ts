@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import './context.js';
 import { auditRoutes } from '../audit/index.js';
 import { commandRoutes } from '../commands/index.js';
+import { acceptsNonJson, memoryRoutes } from '../memory/index.js';
 import { projectionRoutes } from '../projections/routes.js';
 import { queryRoutes } from '../queries/index.js';
 import type { AppDeps } from './deps.js';
@@ -34,13 +35,14 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
   app.use('*', requestContext({ logger: deps.logger }));
   for (const m of extras.middleware ?? []) app.use('*', m);
   app.use('*', limitBody(deps.config.api.max_body_bytes));
-  app.use('*', requireJsonBody());
+  app.use('*', requireJsonBody({ except: acceptsNonJson }));
 
   healthRoutes(deps, extras.healthChecks)(app);
   commandRoutes(deps)(app);
   auditRoutes(deps)(app);
   queryRoutes(deps)(app);
   projectionRoutes(deps)(app);
+  memoryRoutes(deps)(app);
   for (const routes of extras.routes ?? []) routes(app);
 
   app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
