@@ -7,7 +7,7 @@
  * evidence turns per category and overall for fts, semantic and hybrid.
  * `--sweep` also fuses the fts and semantic lists client-side for a grid of weights (tuning aid).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -17,8 +17,9 @@ import { startBenchService } from './service.js';
 const opts = new Command('eval:retrieval')
   .option('--data <path>', 'LoCoMo JSON', '../shared/data/locomo/locomo-dev.json')
   .option('--sweep', 'also print hybrid recall for a grid of fusion weights')
+  .option('--dump <file>', 'write every question with its evidence and both ranked lists (JSON) for offline tuning')
   .parse()
-  .opts<{ data: string; sweep?: boolean }>();
+  .opts<{ data: string; sweep?: boolean; dump?: string }>();
 
 interface Turn { speaker: string; dia_id: string; text: string; blip_caption?: string }
 interface Sample { sample_id: string; conversation: Record<string, unknown>; qa: { question: string; evidence: string[]; category: number }[] }
@@ -125,6 +126,10 @@ async function main() {
     }
     process.stdout.write(`\nLoCoMo dev (${samples.map((s) => s.sample_id).join(', ')}), ${loaded} turns, recall of evidence turns (%):\n${lines.join('\n')}\n`);
 
+    if (opts.dump) {
+      const dump = rows.map((r) => ({ category: r.category, evidence: [...r.evidence], fts: r.raw.fts, semantic: r.raw.semantic, hybrid: r.lists.hybrid }));
+      await writeFile(resolve(opts.dump), JSON.stringify(dump));
+    }
     if (opts.sweep) {
       process.stdout.write('\nclient-side fusion sweep (overall 1-4, R@5 / R@10):\n');
       for (const semantic of [0, 0.2, 0.35, 0.5, 0.75, 1]) {

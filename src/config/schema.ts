@@ -124,11 +124,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   search: z
     .strictObject({
-      /** Reciprocal rank fusion constant of hybrid search. */
-      rrf_k: positiveInt.default(60),
-      /** Hybrid weights per embedding model, e.g. { "nomic-embed-text" = { semantic = 1, lexical = 1 } }; built-in ones otherwise. */
+      /** Reciprocal rank fusion constant of hybrid search; unset: the model's built-in one (60 for unknown models). */
+      rrf_k: positiveInt.optional(),
+      /** Hybrid weights per embedding model, e.g. { "nomic-embed-text" = { semantic = 1, lexical = 1, k = 60 } }; built-in ones otherwise. */
       hybrid_weights: z
-        .record(z.string(), z.strictObject({ semantic: z.coerce.number().min(0), lexical: z.coerce.number().min(0) }))
+        .record(z.string(), z.strictObject({ semantic: z.coerce.number().min(0), lexical: z.coerce.number().min(0), k: positiveInt.optional() }))
         .default({}),
     })
     .prefault({}),
