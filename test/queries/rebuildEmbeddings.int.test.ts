@@ -10,7 +10,8 @@ describe('rebuild embeddings while queries run (real Chroma, real local model)',
   let t: SearchApp;
   let total = 0;
   beforeAll(async () => {
-    t = await createSearchApp();
+    // No embedding cache: the rebuild really embeds again, so queries run while it builds.
+    t = await createSearchApp({ config: { embedding: { cache: false } } });
     for (let c = 0; c < 6; c++) {
       const messages = Array.from({ length: 20 }, (_, i) => ({ role: 'user', content: `${topics[c]} message ${i} with some more words` }));
       await t.create({ label: `topic-${c}`, messages });
@@ -30,6 +31,7 @@ describe('rebuild embeddings while queries run (real Chroma, real local model)',
     let queries = 0;
     let degraded = 0;
     const progress: number[] = [];
+    let running = 0;
     let done = false;
     const querying = (async () => {
       while (!done) {
@@ -44,6 +46,7 @@ describe('rebuild embeddings while queries run (real Chroma, real local model)',
       const s = await sendJson(t.app, 'GET', start.body.status_url);
       expect(s.status).toBe(200);
       progress.push(s.body.processed);
+      if (s.body.status === 'running') running++;
       expect(s.body.total).toBe(total);
       return s.body.status === 'completed' ? s.body : undefined;
     }, 120_000, 'rebuild to complete');
@@ -53,7 +56,8 @@ describe('rebuild embeddings while queries run (real Chroma, real local model)',
     expect(final).toMatchObject({ processed: total, total, eta_seconds: 0 });
     expect(final.rate).toBeGreaterThan(0);
     expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);
-    expect(queries).toBeGreaterThan(3);
+    expect(running, 'the job was seen running').toBeGreaterThan(0);
+    expect(queries).toBeGreaterThan(0);
     const after = (await liveCollection(t.db.pool))!;
     expect(after.collection).toBe(start.body.collection);
     expect(await t.vectors.store.count(after.collection)).toBe(total);
