@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { createPools, type Pools } from './db/pools.js';
 import { createEventStore } from './eventstore/index.js';
 import { createApp } from './http/app.js';
+import { summariesDefinition } from './memory/index.js';
 import type { AppDeps } from './http/deps.js';
 import { bindPolicy } from './http/auth/bindPolicy.js';
 import { createOpsApp, platformExtras } from './http/platform.js';
@@ -75,7 +76,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     if (vectors.chroma) embedded.chroma = vectors.chroma;
     // Projectors run with role all/projector; with several instances their leases pick who works.
     if (config.server.role !== 'api') {
-      projections = await startProjections({ config, pools, url: writeUrl, logger, extra: vectors.definitions });
+      projections = await startProjections({ config, pools, url: writeUrl, logger, extra: [...vectors.definitions, summariesDefinition] });
       // A changed configured embedding model rebuilds the vectors beside the live collection.
       await startVectorModel(projections, pools.write, vectors, logger);
       deps.projections = projections;
