@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -76,4 +78,25 @@ export async function bareHonoBaseline(seconds: number, connections: number): Pr
   } finally {
     child.kill('SIGTERM');
   }
+}
+
+export interface PeerResult {
+  append: Record<string, number>;
+  rebuild: { events: number; projected_messages: number; seconds: number; events_per_second: number };
+}
+
+const PEER_DIR = fileURLToPath(new URL('./peer/', import.meta.url));
+const run = promisify(execFile);
+
+/**
+ * The peer, Emmett's PostgreSQL event store, on the same database: the same append cases and a rebuild
+ * of a projection of the same shape over `events` events. Its packages live in bench/peer (their peer
+ * dependencies conflict with ours) and are installed on first use.
+ */
+export async function peerBaseline(databaseUrl: string, seconds: number, events: number): Promise<PeerResult> {
+  if (!existsSync(`${PEER_DIR}node_modules/@event-driven-io/emmett-postgresql`)) {
+    await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEER_DIR });
+  }
+  const { stdout } = await run(process.execPath, [`${PEER_DIR}emmett.mjs`, databaseUrl, String(seconds), String(events)], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 });
+  return JSON.parse(stdout) as PeerResult;
 }

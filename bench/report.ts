@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { AppendBaselines } from './baselines.js';
+import type { AppendBaselines, PeerResult } from './baselines.js';
 import type { LoadResult } from './load.js';
 
 type Row = LoadResult | { unavailable: string };
@@ -15,6 +15,9 @@ export interface SizeReport {
   first_search_after_start_ms?: number;
   peak_rss_mib?: Record<string, number>;
   append?: AppendBaselines;
+  peer?: PeerResult;
+  /** Our read-model rebuild over the corpus's events. */
+  rebuild?: { events: number; seconds: number; events_per_second: number };
 }
 
 export interface BenchReport {
@@ -72,12 +75,26 @@ function otherTables(report: BenchReport): string {
       out.push(`| ${s.size} | ${name} | ${secs === undefined ? 'did not catch up' : secs.toFixed(1)} | ${fmt(s.catch_up_events_per_second[name])} |`);
     }
   }
-  out.push('', '### Append: ours against the limit (raw batched INSERT of rows of the same width, same database)', '', '| corpus db | command | ours events/s | raw INSERT rows/s | ours / raw |', '|---|---|---|---|---|');
+  out.push(
+    '',
+    '### Append: ours against the limit (raw batched INSERT of rows of the same width) and the peer (Emmett PostgreSQL), same database',
+    '',
+    '| corpus db | command | ours events/s | raw INSERT rows/s | peer events/s | ours / raw | ours / peer |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const s of report.sizes) {
     for (const [k, ours] of Object.entries(s.append?.ours ?? {})) {
       const raw = s.append!.rawInsert[k]!;
-      out.push(`| ${s.size} | ${k} | ${ours} | ${raw} | ${(ours / raw).toFixed(2)} |`);
+      const peer = s.peer?.append[k];
+      out.push(`| ${s.size} | ${k} | ${ours} | ${raw} | ${fmt(peer)} | ${(ours / raw).toFixed(2)} | ${peer ? (ours / peer).toFixed(2) : '—'} |`);
     }
+  }
+  out.push('', '### Projection rebuild: ours (read model, blue/green) against the peer (Emmett rebuild of a projection of the same shape)', '', '| corpus | ours events | ours events/s | peer events | peer events/s | ours / peer |', '|---|---|---|---|---|---|');
+  for (const s of report.sizes) {
+    if (!s.rebuild && !s.peer) continue;
+    const ours = s.rebuild?.events_per_second;
+    const peer = s.peer?.rebuild.events_per_second;
+    out.push(`| ${s.size} | ${fmt(s.rebuild?.events)} | ${fmt(ours)} | ${fmt(s.peer?.rebuild.events)} | ${fmt(peer)} | ${ours && peer ? (ours / peer).toFixed(2) : '—'} |`);
   }
   out.push('', '### Peak RSS (MiB, largest process of each kind)', '', '| corpus | processes |', '|---|---|');
   for (const s of report.sizes) out.push(`| ${s.size} | ${Object.entries(s.peak_rss_mib ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} |`);

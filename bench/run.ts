@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { appendBaselines, bareHonoBaseline } from './baselines.js';
+import { appendBaselines, bareHonoBaseline, peerBaseline } from './baselines.js';
 import { conversationAt, queryAt } from './corpus.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { writeReport, type BenchReport, type SizeReport } from './report.js';
@@ -140,8 +140,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130));
   });
 }
+// The default rate limit (100/min per client) would measure 429s: the benchmark lifts it.
+const BENCH_ENV = { SEKHA_API__RATE_LIMIT_REQUESTS: '100000000', SEKHA_API__RATE_LIMIT_BURST: '1000000' };
 const launch = async (env: Record<string, string>) => {
-  const svc = await startBenchService(env);
+  const svc = await startBenchService({ ...BENCH_ENV, ...env });
   running.add(svc);
   const stop = svc.stop.bind(svc);
   svc.stop = async () => {
@@ -150,6 +152,25 @@ const launch = async (env: Record<string, string>) => {
   };
   return svc;
 };
+
+/** Times a blue/green rebuild of the read model from the whole event log. */
+async function rebuildReadModel(svc: BenchService): Promise<SizeReport['rebuild']> {
+  const before = (await projections(svc))?.find((p) => p.name === 'read-model');
+  if (!before) return undefined;
+  const events = Number(before.position.split(':')[1] ?? 0);
+  const started = performance.now();
+  const res = await post(`${svc.url}/api/v1/projections/read-model/rebuild`, {});
+  if (res.status !== 202) return undefined;
+  const { version } = (await res.json()) as { version: number };
+  for (;;) {
+    const rows = (await projections(svc)) ?? [];
+    const live = rows.filter((p) => p.name === 'read-model');
+    if (live.length === 1 && live[0]!.version === version && live[0]!.lag_events === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { events, seconds: Math.round(seconds * 10) / 10, events_per_second: Math.round(events / seconds) };
+}
 
 async function benchSize(size: number): Promise<SizeReport> {
   log(`corpus of ${size} conversations × 10 messages`);
@@ -186,10 +207,14 @@ async function benchSize(size: number): Promise<SizeReport> {
       semantic: await writeToSearchable(svc, quick ? 5 : 20, 'semantic'),
     };
     log(`  write-to-searchable: ${JSON.stringify(report.write_to_searchable)}`);
+    report.rebuild = await rebuildReadModel(svc);
+    log(`  read-model rebuild: ${JSON.stringify(report.rebuild)}`);
     report.peak_rss_mib = svc.peakRss();
     if (svc.databaseUrl) {
       report.append = await appendBaselines(svc.databaseUrl, quick ? 2 : 5);
       log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
+      report.peer = await peerBaseline(svc.databaseUrl, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
+      log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
     }
     // First search after a restart: the cold path (model load, connections, Chroma cache).
     await svc.stop();

@@ -100,9 +100,13 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       embedded,
       loopbackOnly: policy.value.loopbackOnly,
       async stop() {
+        const deadline = Date.now() + config.server.shutdown_grace_ms;
         await closeServer(server as Server, config.server.shutdown_grace_ms);
-        // Finishes the batch in flight and lets the leases go before the pools close.
-        await projections?.stop();
+        // Finishes the batch in flight and lets the leases go before the pools close, within what is
+        // left of the grace period (at least 2 s). A vector batch still embedding then is abandoned:
+        // its checkpoint has not moved, so the next start applies it again (at-least-once, idempotent).
+        const finished = await withDeadline(projections?.stop(), Math.max(deadline - Date.now(), 2000));
+        if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
         redis?.disconnect();
         await livePools.close();
@@ -116,6 +120,18 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     redis?.disconnect();
     await embedded.postgres?.stop();
     throw e;
+  }
+}
+
+/** Waits for `work` at most `ms`; true when it finished in time. */
+async function withDeadline(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (!work) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const, () => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

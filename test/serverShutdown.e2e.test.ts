@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger.js';
 import { startService } from '../src/server.js';
 import { freePort } from '../src/util/freePort.js';
 import { startTestChroma, type TestChroma } from './support/chroma.js';
+import { startFakeOllama } from './support/ollamaServer.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 let chroma: TestChroma;
@@ -82,6 +83,32 @@ describe('graceful shutdown', () => {
     expect(lost).toEqual([]);
     // And the port no longer accepts connections.
     await expect(fetch(`${service.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('shutdown with a hung embedder', () => {
+  it('stops within the grace period even while the vector projector waits on the embedder', async () => {
+    const ollama = await startFakeOllama();
+    try {
+      const { config } = await serviceConfig({ shutdown_grace_ms: 1500 }, { embedding: { provider: 'ollama', ollama_url: ollama.url } });
+      const service = await startService(config, createLogger('silent'));
+      ollama.stall(true);
+      const res = await fetch(`${service.url}/api/v1/conversations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ label: 'stall', messages: [{ role: 'user', content: 'embed me while the embedder hangs' }] }),
+      });
+      expect(res.status).toBe(201);
+      const deadline = Date.now() + 30_000;
+      while (!ollama.requests.some((r) => JSON.stringify(r.input).includes('embed me')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(ollama.requests.some((r) => JSON.stringify(r.input).includes('embed me'))).toBe(true);
+      const started = Date.now();
+      await service.stop();
+      // Grace (1.5 s), at least 2 s for the projectors, and the rest of the shutdown.
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      await ollama.close();
+    }
   });
 });
 

@@ -8,6 +8,8 @@ export interface FakeOllama {
   requests: { model: string; input: string | string[] }[];
   /** Answer the next N `/api/embed` requests with 503. */
   failNext(n: number): void;
+  /** While stalled, `/api/embed` requests are held open unanswered (an embedder that hangs). */
+  stall(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,8 @@ export async function startFakeOllama(options: { models?: Record<string, number>
   const models = options.models ?? { 'nomic-embed-text': 768 };
   const requests: FakeOllama['requests'] = [];
   let failures = 0;
+  let stalled = false;
+  const held: (() => void)[] = [];
   const server: Server = createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -49,6 +53,7 @@ export async function startFakeOllama(options: { models?: Record<string, number>
     if (req.url === '/api/tags') return send(200, { models: Object.keys(models).map((name) => ({ name })) });
     if (req.url === '/api/embed') {
       requests.push({ model: String(body.model), input: body.input as string | string[] });
+      if (stalled) await new Promise<void>((r) => held.push(r));
       if (failures > 0) {
         failures--;
         return send(503, { error: 'server busy' });
@@ -73,6 +78,15 @@ export async function startFakeOllama(options: { models?: Record<string, number>
     failNext(n) {
       failures = n;
     },
-    close: () => new Promise((r) => server.close(() => r())),
+    stall(on) {
+      stalled = on;
+      if (!on) held.splice(0).forEach((release) => release());
+    },
+    close: () => {
+      stalled = false;
+      held.splice(0).forEach((release) => release());
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
