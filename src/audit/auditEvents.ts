@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { conversationStream } from '../domain/conversation/index.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../eventstore/rows.js';
 import type { AppDeps } from '../http/deps.js';
-import { errorResponse, unavailable } from '../http/errors.js';
+import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
+import { readQuery } from '../queries/sql.js';
 import { eventViewSchema, toEventView } from './eventView.js';
 
 const list = z
@@ -73,12 +74,10 @@ export const auditEventsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route, async (c) => {
     const q = c.req.valid('query') as AuditQuery;
     const sql = auditSql(q);
-    let rows: EventRow[];
-    try {
-      rows = (await deps.pools.read.query<EventRow>(sql.text, sql.values)).rows;
-    } catch {
-      return errorResponse(c, unavailable('the event store'));
-    }
+    // readQuery: a value Postgres refuses (a NUL byte in actor or type) is the caller's 400, not a 503.
+    const read = await readQuery<EventRow>(deps.pools.read, sql.text, sql.values);
+    if (read.isErr()) return errorResponse(c, read.error);
+    const rows = read.value;
     const page = rows.slice(0, q.limit).map(toRecordedEvent);
     return c.json({
       events: page.map(toEventView),
