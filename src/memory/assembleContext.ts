@@ -1,3 +1,4 @@
+import { consistencyParams, readYourWrites } from '../queries/readYourWrites.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { err, ok, type Result } from 'neverthrow';
 import { folderSchema, labelSchema } from '../commands/schemas.js';
@@ -119,7 +120,9 @@ export const assembleContextRoute = (deps: AppDeps) => (app: App) => {
         'Candidates: hybrid search, pinned conversations, recent messages of preferred labels. Score: weighted similarity, importance, ' +
         'recency (half-life `context.recency_half_life_days`) and label preference (`[context]` weights). Archived conversations and ' +
         'excluded folders (and their subfolders) never appear. Tokens counted with gpt-tokenizer; the budget is never exceeded.',
-      request: { body: { required: true, content: { 'application/json': { schema: assembleBody(deps) } } } },
+      middleware: [readYourWrites(deps)] as const,
+      request: {
+        query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: assembleBody(deps) } } } },
       responses: { 200: { description: '`{messages[], estimated_tokens, conversations_used}`' }, ...errorResponses },
     }),
     async (c) => (await assembleContext(deps, c.req.valid('json') as AssembleInput)).match((body) => c.json(body), (e) => errorResponse(c, e)),

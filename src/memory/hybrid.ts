@@ -5,6 +5,7 @@ import { fuseRankings, fusionFor, type Ranking } from '../queries/searchFusion.j
 import { bm25Sql } from '../queries/searchLexical.js';
 import { readQuery } from '../queries/sql.js';
 import { liveCollection } from '../vectors/collections.js';
+import type { VectorHit } from '../vectors/store.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -26,7 +27,7 @@ export async function embedForLive(deps: AppDeps, text: string): Promise<{ vecto
 }
 
 /** Nearest messages to a vector in the live collection (cosine similarity); [] when Chroma cannot answer. */
-export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<Ranking> {
+export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[]> {
   try {
     return await withTimeout(deps.vectors!.store.query(embedded.collection, embedded.vector, limit, where), 10_000);
   } catch (e) {

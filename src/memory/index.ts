@@ -5,6 +5,7 @@ import { exportRoutes } from './exportConversation.js';
 import { importRoute, IMPORT_PATH } from './importConversations.js';
 import { pruneRoutes } from './prune.js';
 import { statsRoute } from './stats.js';
+import { suggestLabelsRoute } from './suggestLabels.js';
 import { listSummariesRoute, summarizeRoutes } from './summarize.js';
 
 export { summariesDefinition } from './summariesProjector.js';
@@ -14,5 +15,5 @@ export const acceptsNonJson = (path: string) => path === IMPORT_PATH;
 
 /** The memory features: export/import, prune, stats, summaries, context assembly, label suggestions, MCP tools. */
 export const memoryRoutes = (deps: AppDeps) => (app: App) => {
-  for (const route of [exportRoutes, importRoute, pruneRoutes, statsRoute, assembleContextRoute, summarizeRoutes, listSummariesRoute]) route(deps)(app);
+  for (const route of [exportRoutes, importRoute, pruneRoutes, statsRoute, assembleContextRoute, summarizeRoutes, listSummariesRoute, suggestLabelsRoute]) route(deps)(app);
 };

@@ -1,3 +1,4 @@
+import { consistencyParams, readYourWrites } from '../queries/readYourWrites.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { err, ok, type Result } from 'neverthrow';
 import { executeCommand, type CommandContext } from '../commands/execute.js';
@@ -99,7 +100,9 @@ export const pruneRoutes = (deps: AppDeps) => (app: App) => {
       path: '/api/v1/prune/dry-run',
       tags: ['memory'],
       summary: 'Conversations worth archiving: old, unpinned, below an importance threshold; with token estimates',
-      request: { body: { required: true, content: { 'application/json': { schema: dryRunBody } } } },
+      middleware: [readYourWrites(deps)] as const,
+      request: {
+        query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: dryRunBody } } } },
       responses: { 200: { description: '`{suggestions[], total, estimated_token_savings}`' }, ...errorResponses },
     }),
     async (c) => (await pruneDryRun(deps, c.req.valid('json') as DryRunInput)).match((body) => c.json(body), (e: ApiError) => errorResponse(c, e)),

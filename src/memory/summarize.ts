@@ -12,6 +12,7 @@ import { apiError, errorResponse, toApiError, unavailable, type ServiceError } f
 import { conversationIdParams } from '../commands/schemas.js';
 import { consistencyParams, readYourWrites } from '../queries/readYourWrites.js';
 import { SUMMARIES } from './summariesProjector.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { readQuery } from '../queries/sql.js';
 import { centralSentences, splitSentences } from './extractive.js';
@@ -118,7 +119,9 @@ export const summarizeRoutes = (deps: AppDeps) => (app: App) => {
       tags: ['memory'],
       summary: "Summarize a conversation's latest day, week (rolls up daily summaries) or month (rolls up weekly ones)",
       description: 'With Ollama configured: its generate API with `summaries.model`; otherwise an extractive summary (the most central sentences by embedding), `model: "extractive"`.',
-      request: { body: { required: true, content: { 'application/json': { schema: summarizeBody } } } },
+      middleware: [readYourWrites(deps)] as const,
+      request: {
+        query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: summarizeBody } } } },
       responses: { 200: { description: '`{conversation_id, level, summary, model, generated_at, …}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
     }),
     async (c) => {
