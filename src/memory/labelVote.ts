@@ -24,10 +24,12 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * Suggests labels. Pure.
- * - Neighbours vote with their similarity: a label's confidence is the summed similarity of the neighbours
- *   that carry it divided by the number of neighbours, so it is high only when most near conversations
- *   are close and agree.
- * - A key term's confidence is coverage × rarity (in most messages here, rare elsewhere).
+ * - Neighbours vote with similarity³ (close ones dominate, the far tail barely counts). A label's confidence
+ *   is its share of the vote times the similarity of its closest carrier: high only when the nearest
+ *   conversations agree and are really close.
+ * - A key term's confidence is ½ × coverage × rarity × n/(n+1) for a term in n messages (in most messages
+ *   here, rare elsewhere, seen more than once): a word alone is weaker evidence than labelled neighbours,
+ *   so it never exceeds 0.5.
  * - The same label from both sources combines as independent evidence: 1 − (1 − a)(1 − b).
  */
 export function suggestLabels(neighbours: readonly Neighbour[], terms: readonly KeyTerm[], existingLabels: readonly string[], limit = 5): LabelSuggestion[] {
@@ -40,17 +42,20 @@ export function suggestLabels(neighbours: readonly Neighbour[], terms: readonly 
     } else byLabel.set(label, { confidence, reasons: [reason] });
   };
   const k = neighbours.length;
+  const weight = (n: Neighbour) => Math.max(0, n.similarity) ** 3;
+  const total = neighbours.reduce((s, n) => s + weight(n), 0);
   const votes = new Map<string, Neighbour[]>();
   for (const n of neighbours) votes.set(n.label, [...(votes.get(n.label) ?? []), n]);
   for (const [label, ns] of votes) {
-    const weight = ns.reduce((s, n) => s + Math.max(0, n.similarity), 0);
+    const share = total > 0 ? ns.reduce((s, n) => s + weight(n), 0) / total : 0;
+    const closest = Math.max(0, ...ns.map((n) => n.similarity));
     const examples = ns.slice(0, 3).map((n) => `${n.conversation_id.slice(0, 8)} (${n.similarity.toFixed(2)})`).join(', ');
-    add(label, weight / k, `${ns.length} of the ${k} nearest conversations by meaning carry this label: ${examples}`);
+    add(label, share * closest, `${ns.length} of the ${k} nearest conversations by meaning carry this label (${Math.round(share * 100)}% of the similarity-weighted vote): ${examples}`);
   }
   const existing = new Map(existingLabels.map((l) => [l.toLowerCase(), l]));
   for (const t of terms) {
     const label = existing.get(t.term.toLowerCase()) ?? t.term;
-    add(label, t.coverage * t.rarity, `key term "${t.term}" appears in ${t.messages} message${t.messages === 1 ? '' : 's'} here (${Math.round(t.coverage * 100)}%) and is ${t.rarity > 0.9 ? 'rare' : 'uncommon'} elsewhere`);
+    add(label, 0.5 * t.coverage * t.rarity * (t.messages / (t.messages + 1)), `key term "${t.term}" appears in ${t.messages} message${t.messages === 1 ? '' : 's'} here (${Math.round(t.coverage * 100)}%) and is ${t.rarity > 0.9 ? 'rare' : 'uncommon'} elsewhere`);
   }
   const existingSet = new Set(existingLabels);
   return [...byLabel.entries()]
