@@ -20,6 +20,8 @@ export interface RunnerOptions {
   pollIntervalMs: number;
   /** How often a standby retries the lease. */
   leaseRetryMs: number;
+  /** Warn once when an open transaction has held reads back this long (default 10 s). */
+  heldBackWarnMs?: number;
   /** Called when the version is retired or its row is gone: the runner has stopped. */
   onGone?: () => void;
 }
@@ -139,10 +141,24 @@ export function startRunner(options: RunnerOptions): Runner {
     return rows.length > 0;
   }
 
+  /** Who holds the oldest transaction open (for the alert; no query text: it may carry data). */
+  async function oldestTransaction(): Promise<unknown> {
+    const { rows } = await pool
+      .query(
+        `select pid, usename, application_name, state, extract(epoch from now() - xact_start)::int as open_seconds
+           from pg_stat_activity where backend_xid is not null or backend_xmin is not null
+          order by xact_start limit 1`,
+      )
+      .catch(() => ({ rows: [] }));
+    return rows[0];
+  }
+
   async function loop(): Promise<void> {
     let ready = false;
     let failures = 0;
     let heldBack = 0;
+    let heldBackSince: number | undefined;
+    let warned = false;
     let prefetched: { from: Position; read: ReturnType<typeof readAll> } | undefined;
     while (!stopping) {
       try {
@@ -171,6 +187,19 @@ export function startRunner(options: RunnerOptions): Runner {
           // Events after the checkpoint that readAll cannot see yet wait on an older open
           // transaction: look again soon rather than at the slow poll.
           heldBack = (await hasPending()) ? heldBack + 1 : 0;
+          if (heldBack > 0) {
+            heldBackSince ??= Date.now();
+            const heldMs = Date.now() - heldBackSince;
+            // The alert: a long transaction (an idle-in-transaction session, a stuck migration) stalls every projector.
+            if (!warned && heldMs >= (options.heldBackWarnMs ?? 10_000)) {
+              warned = true;
+              log.warn({ heldBackMs: heldMs, oldestTransaction: await oldestTransaction() }, 'projector held back by an old open transaction; events after the checkpoint wait until it ends');
+            }
+          } else if (heldBackSince !== undefined) {
+            if (warned) log.info({ heldBackMs: Date.now() - heldBackSince }, 'projector no longer held back');
+            heldBackSince = undefined;
+            warned = false;
+          }
           const waitMs = heldBack > 0 ? Math.min(10 * 2 ** heldBack, options.pollIntervalMs) : options.pollIntervalMs;
           await Promise.race([stopped, wakeup.wait(generation, waitMs)]);
           continue;

@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   /** LISTEN for wake-ups (else only the poll and local nudges). Default true. */
   listen?: boolean;
   bus?: ProgressBus;
+  /** Warn when an open transaction has held a projector's reads back this long. Default 10 000 ms. */
+  heldBackWarnMs?: number;
 }
 
 /** What one projector version is doing in this process. */
@@ -89,6 +91,7 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       batchSize: options.batchSize ?? 500,
       pollIntervalMs,
       leaseRetryMs: leaseCheckMs,
+      ...(options.heldBackWarnMs !== undefined ? { heldBackWarnMs: options.heldBackWarnMs } : {}),
       onGone: () => void sync(),
     });
     runners.set(key(definition.name, version), runner);
