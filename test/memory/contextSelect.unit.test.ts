@@ -23,7 +23,18 @@ const candidate = fc.record({
   tokens: fc.integer({ min: 1, max: 400 }),
 });
 // Message ids are unique per conversation and seq in real data: derive them so duplicates are true duplicates.
-const candidates = fc.array(candidate, { maxLength: 80 }).map((cs) => cs.map((c) => ({ ...c, conversation_id: `c${Number(c.message_id.slice(1)) % 9}`, seq: Number(c.message_id.slice(1)) })));
+// A message found by several sources is the same message (only its similarity differs), and a conversation
+// has one label, folder, status and importance.
+const candidates = fc.array(candidate, { maxLength: 80 }).map((cs) => {
+  const firstOf = new Map<string, ContextCandidate>();
+  const conversationOf = new Map<string, ContextCandidate>();
+  return cs.map((raw) => {
+    const c = { ...raw, conversation_id: `c${Number(raw.message_id.slice(1)) % 9}`, seq: Number(raw.message_id.slice(1)) };
+    const m = firstOf.get(c.message_id) ?? (firstOf.set(c.message_id, c), c);
+    const conv = conversationOf.get(c.conversation_id) ?? (conversationOf.set(c.conversation_id, c), c);
+    return { ...m, similarity: c.similarity, label: conv.label, folder: conv.folder, status: conv.status, importance_score: conv.importance_score };
+  });
+});
 const options = fc.record({
   budget: fc.integer({ min: 0, max: 3000 }),
   preferredLabels: fc.subarray(LABELS),
