@@ -10,6 +10,8 @@ export interface BenchService {
   pid: number;
   /** Every process in the service's tree (node, postgres, chroma) with its peak RSS in MiB. */
   peakRss(): Record<string, number>;
+  /** What the service printed so far (stdout and stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startBenchService(env: Record<string, string>, timeoutMs =
     url,
     databaseUrl: env.DATABASE_URL ?? (pgPort ? `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres` : undefined),
     pid: child.pid!,
+    output: () => output,
     peakRss() {
       sample();
       const byName: Record<string, number> = {};
@@ -86,7 +89,8 @@ export async function startBenchService(env: Record<string, string>, timeoutMs =
     },
     async stop() {
       clearInterval(sampler);
-      if (child.exitCode !== null) return;
+      // Killed by a signal (kill -9 in a fault test), exitCode stays null: 'exit' already fired.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

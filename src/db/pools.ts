@@ -27,6 +27,10 @@ export function createPool(url: string, db: ResolvedConfig['database'], applicat
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
+  // A checked-out client has no pool listener: its server going away between two queries (a
+  // transaction, a projector batch) emitted an unhandled 'error' and killed the process. The next
+  // query on it fails instead, and the pool drops it on release (it is no longer queryable).
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
