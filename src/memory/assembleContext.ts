@@ -42,26 +42,34 @@ const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m
 
 /** Candidates: hybrid search hits, the recent messages of pinned conversations and of conversations with a preferred label. */
 async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<ContextCandidate[], ApiError>> {
-  const hybrid = await hybridRanking(deps, input.query, {}, SEARCH_DEPTH);
+  // The search and the pinned/preferred messages do not depend on each other: ask both at once.
+  const [hybrid, recent] = await Promise.all([
+    hybridRanking(deps, input.query, {}, SEARCH_DEPTH),
+    readQuery<Row>(
+      deps.pools.read,
+      `select ${COLUMNS} from (
+         select c.id from conversations c where c.status = 'active' and (c.pinned or c.label = any($1::text[]))
+          order by c.pinned desc, c.updated_at desc limit $2) pick
+         join conversations c on c.id = pick.id
+         cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $3) m`,
+      [input.preferred_labels, RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION],
+    ),
+  ]);
   if (hybrid.isErr()) return err(hybrid.error);
+  if (recent.isErr()) return err(recent.error);
   const { ranked, cosine } = hybrid.value;
   const top = ranked[0]?.score ?? 1;
   // Similarity in [0, 1]: the cosine when the semantic side saw it, else the fused score relative to the best.
   const similarity = new Map(ranked.map((h) => [h.id, cosine.get(h.id) ?? (top > 0 ? h.score / top : 0)]));
-  const rows = await readQuery<Row>(
+  const hits = await readQuery<Row>(
     deps.pools.read,
-    `select ${COLUMNS} from messages m join conversations c on c.id = m.conversation_id where m.id = any($1::uuid[]) and c.status = 'active'
-     union
-     select ${COLUMNS} from (
-       select c.id from conversations c where c.status = 'active' and (c.pinned or c.label = any($2::text[]))
-        order by c.pinned desc, c.updated_at desc limit $3) pick
-       join conversations c on c.id = pick.id
-       cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $4) m`,
-    [ranked.map((h) => h.id), input.preferred_labels, RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION],
+    `select ${COLUMNS} from messages m join conversations c on c.id = m.conversation_id where m.id = any($1::uuid[]) and c.status = 'active'`,
+    [ranked.map((h) => h.id)],
   );
-  if (rows.isErr()) return err(rows.error);
+  if (hits.isErr()) return err(hits.error);
+  // A message both found and recent comes twice; the selection keeps the copy with the higher similarity.
   return ok(
-    rows.value.map((r) => ({
+    [...hits.value, ...recent.value].map((r) => ({
       message_id: r.id,
       conversation_id: r.conversation_id,
       seq: r.seq,
