@@ -80,5 +80,26 @@ describe('faults around the service process', () => {
     expect(found.ackProjected).toBe(acknowledged.length);
     expect(found.ackTwice).toBe(0);
     expect(Object.keys(statuses).filter((s) => Number(s) >= 500)).toEqual([]);
+    await service.stop();
+  }, 240_000);
+
+  it('two service instances racing for the projector leases; kill -9 of one: the other takes over, nothing twice', async () => {
+    // The first instance started takes the leases; the second waits as standby.
+    const [a, b] = [await start(), await start()];
+    const burstA = writeBurst(a.url, 4);
+    const burstB = writeBurst(b.url, 4);
+    await until(() => burstA.result.acknowledged.length + burstB.result.acknowledged.length >= 150, 60_000, '150 acknowledged writes on two instances');
+    process.kill(a.pid, 'SIGKILL');
+    const more = burstB.result.acknowledged.length;
+    await until(() => burstB.result.acknowledged.length >= more + 60, 60_000, '60 more writes on the survivor');
+    const [ra, rb] = [await burstA.stop(), await burstB.stop()];
+    const acknowledged = [...ra.acknowledged, ...rb.acknowledged];
+    const found = await expectAllAcknowledged(db.pool, chroma.url, acknowledged);
+    console.log(`two instances, one killed: ${JSON.stringify({ ...found, statusesA: ra.statuses, statusesB: rb.statuses })}`);
+    expect(found.ackInLog).toBe(acknowledged.length);
+    expect(found.ackProjected).toBe(acknowledged.length);
+    expect(found.ackTwice).toBe(0);
+    expect(found.distinct_projected).toBe(found.projected);
+    expect(Object.keys(rb.statuses).filter((s) => Number(s) >= 500 || s === '0')).toEqual([]);
   }, 240_000);
 });
