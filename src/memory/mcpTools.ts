@@ -121,39 +121,40 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
     createRoute({ method: 'get', path: '/mcp/tools', tags: ['mcp'], summary: 'The MCP tools with their input JSON schemas', responses: { 200: { description: '`{tools[]}`' }, ...errorResponses } }),
     (c) => c.json({ tools: list }),
   );
-  register(
-    app,
-    createRoute({
-      method: 'post',
-      path: '/mcp/tools/{name}',
-      tags: ['mcp'],
-      summary: 'Run an MCP tool; answers `{success, data, error}`',
-      request: { params: z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' } }) }) },
-      responses: { 200: { description: '`{success: true, data, error: null}`' }, ...errorResponses, 404: { description: 'Unknown tool' } },
-    }),
-    async (c) => {
-      const fail = (e: ServiceError) => {
-        const a: ApiError = toApiError(e);
-        return c.json({ success: false, data: null, error: a.message, code: a.code, ...(a.details ? { details: a.details } : {}) }, a.status);
-      };
-      const name = (c.req.valid('param') as { name: string }).name;
-      const tool = all[name];
-      if (!tool) return fail(apiError(404, 'not_found', `no MCP tool named ${name}; GET /mcp/tools lists them`));
-      let raw: unknown = {};
-      const text = await c.req.text();
-      if (text.trim() !== '') {
-        try {
-          raw = JSON.parse(text);
-        } catch (e) {
-          return fail(apiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`));
+  const fail = (c: Context, e: ServiceError) => {
+    const a: ApiError = toApiError(e);
+    return c.json({ success: false, data: null, error: a.message, code: a.code, ...(a.details ? { details: a.details } : {}) }, a.status);
+  };
+  // One route per tool, so that auth sees which tool is called (read tools need only the read scope).
+  for (const [name, tool] of Object.entries(all)) {
+    register(
+      app,
+      createRoute({
+        method: 'post',
+        path: `/mcp/tools/${name}`,
+        tags: ['mcp'],
+        summary: `MCP tool ${name}: ${tool.description}`,
+        description: 'Body: the arguments, bare or as `{arguments}`. Answers `{success, data, error}`; a failure keeps its HTTP status.',
+        responses: { 200: { description: '`{success: true, data, error: null}`' }, ...errorResponses },
+      }),
+      async (c) => {
+        let raw: unknown = {};
+        const text = await c.req.text();
+        if (text.trim() !== '') {
+          try {
+            raw = JSON.parse(text);
+          } catch (e) {
+            return fail(c, apiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`));
+          }
         }
-      }
-      // Clients wrap arguments as {arguments: {...}} (MCP) or send them bare.
-      const args = typeof raw === 'object' && raw !== null && 'arguments' in raw ? (raw as { arguments: unknown }).arguments : raw;
-      const parsed = tool.input.safeParse(args);
-      if (!parsed.success) return fail(validationError(parsed.error, 'json'));
-      const answer = await tool.run(deps, c, app, parsed.data);
-      return answer.match((data) => c.json({ success: true, data, error: null }), fail);
-    },
-  );
+        // Clients wrap arguments as {arguments: {...}} (MCP) or send them bare.
+        const args = typeof raw === 'object' && raw !== null && 'arguments' in raw ? (raw as { arguments: unknown }).arguments : raw;
+        const parsed = tool.input.safeParse(args);
+        if (!parsed.success) return fail(c, validationError(parsed.error, 'json'));
+        const answer = await tool.run(deps, c, app, parsed.data);
+        return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
+      },
+    );
+  }
+  // No catch-all route: auth decides the scope from the matched route, and a `{name}` route would match every tool.
 };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import { platformExtras } from '../../src/http/platform.js';
 import { silentLogger } from '../projections/helpers.js';
 import { createQueryApp, type QueryApp } from '../queries/support.js';
 import { countEvents, sendJson } from '../support/testApp.js';
@@ -62,7 +63,7 @@ describe('MCP tools', () => {
     const before = await countEvents(t.db);
     const unknown = await tool('memory_nothing', {});
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ success: false, data: null, error: expect.stringMatching(/no MCP tool named memory_nothing/) });
+    expect(unknown.body).toMatchObject({ code: 'not_found', error: expect.stringMatching(/no route for POST \/mcp\/tools\/memory_nothing/) });
     const bad = await tool('memory_store', { label: '', messages: [] });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ success: false, data: null, code: 'invalid_input', details: { field: 'label' } });
@@ -79,5 +80,31 @@ describe('MCP tools', () => {
     expect(badJson.status).toBe(400);
     expect(badJson.body.success).toBe(false);
     expect(await countEvents(t.db)).toBe(before);
+  });
+});
+
+describe('MCP tools behind auth', () => {
+  const READER = 'r'.repeat(40);
+  const WRITER = 'w'.repeat(40);
+  let a: QueryApp;
+  beforeAll(async () => {
+    a = await createQueryApp({
+      config: { api: { keys: [{ name: 'reader', key: READER, scopes: ['read'] }, { name: 'writer', key: WRITER, scopes: ['read', 'write'] }], rate_limit_requests: 6000, rate_limit_burst: 100 } },
+      extras: (deps) => platformExtras(deps),
+    });
+  });
+  afterAll(() => a?.close());
+  const call = (name: string, key: string, body: unknown) => sendJson(a.app, 'POST', `/mcp/tools/${name}`, body, { authorization: `Bearer ${key}` });
+
+  it('lets a read key use the reading tools and refuses it the writing ones; the inner call keeps the caller', async () => {
+    expect((await call('memory_stats', READER, {})).body).toMatchObject({ success: true, data: { total_conversations: 0 } });
+    const denied = await call('memory_store', READER, { label: 'x', messages: [] });
+    expect(denied.status).toBe(403);
+    const stored = await call('memory_store', WRITER, { label: 'by writer', messages: [{ role: 'user', content: 'hello' }] });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+    const events = await a.db.pool.query<{ actor: string }>(`select metadata->>'actor' as actor from events`);
+    expect(events.rows.length).toBeGreaterThan(0);
+    expect(new Set(events.rows.map((r) => r.actor))).toEqual(new Set(['writer']));
+    expect((await sendJson(a.app, 'POST', '/mcp/tools/memory_stats', {})).status).toBe(401);
   });
 });
