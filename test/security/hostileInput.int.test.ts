@@ -278,7 +278,7 @@ describe('auth bypass attempts', () => {
   });
 
   it('header names are case-insensitive (as HTTP says), and surrounding whitespace is not part of the key', async () => {
-    for (const headers of [{ AUTHORIZATION: `bearer ${ADMIN}` }, { 'X-Api-Key': ADMIN }, { 'x-api-key': ` ${ADMIN}\t` }, { authorization: `Bearer ${ADMIN}  ` }]) {
+    for (const headers of <Record<string, string>[]>[{ AUTHORIZATION: `bearer ${ADMIN}` }, { 'X-Api-Key': ADMIN }, { 'x-api-key': ` ${ADMIN}\t` }, { authorization: `Bearer ${ADMIN}  ` }]) {
       const res = await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, headers);
       expect(res.status, JSON.stringify(headers)).toBe(200);
     }
