@@ -18,17 +18,20 @@ describe('GET /health', () => {
     expect(res.headers.get('x-request-id')).toBeTruthy();
   });
 
-  it('answers well under 10 ms once warm (median of 50)', async () => {
-    await sendJson(t.app, 'GET', '/health');
-    const times: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const started = performance.now();
-      const res = await t.app.request('/health');
-      await res.arrayBuffer();
-      times.push(performance.now() - started);
+  // Its latency (< 10 ms in the guide) is measured by `npm run bench`, not asserted here: machines are noisy.
+  it('does no heavy work: one database round trip per request', async () => {
+    const queries: string[] = [];
+    const original = t.deps.pools.write.query.bind(t.deps.pools.write);
+    t.deps.pools.write.query = ((...args: Parameters<typeof original>) => {
+      queries.push(String(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text));
+      return original(...args);
+    }) as typeof original;
+    try {
+      expect((await t.app.request('/health')).status).toBe(200);
+    } finally {
+      t.deps.pools.write.query = original;
     }
-    times.sort((a, b) => a - b);
-    expect(times[25]!).toBeLessThan(10);
+    expect(queries).toEqual(['select 1']);
   });
 
   it('answers 503 when the database is gone', async () => {
