@@ -119,7 +119,8 @@ export const summarizeRoutes = (deps: AppDeps) => (app: App) => {
       tags: ['memory'],
       summary: "Summarize a conversation's latest day, week (rolls up daily summaries) or month (rolls up weekly ones)",
       description: 'With Ollama configured: its generate API with `summaries.model`; otherwise an extractive summary (the most central sentences by embedding), `model: "extractive"`.',
-      middleware: [readYourWrites(deps)] as const,
+      // Reads the conversation and, to roll up, the summaries below: both must have caught up.
+      middleware: [readYourWrites(deps, [READ_MODEL, SUMMARIES])] as const,
       request: {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: summarizeBody } } } },
       responses: { 200: { description: '`{conversation_id, level, summary, model, generated_at, …}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
