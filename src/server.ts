@@ -71,7 +71,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       metrics: createMetrics({ defaultMetrics: true }),
     };
     // Chroma (CHROMA_URL, else a child process under DATA_DIR/chroma) and the embedders.
-    vectors = await startVectorService(config, pools.write, logger);
+    vectors = await startVectorService(config, pools.write, logger, { metrics: deps.metrics });
     deps.vectors = vectors;
     if (vectors.chroma) embedded.chroma = vectors.chroma;
     // Projectors run with role all/projector; with several instances their leases pick who works.

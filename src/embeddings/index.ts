@@ -4,6 +4,8 @@ import { withEmbeddingCache } from './cache.js';
 import { createLocalEmbedder, LOCAL_MODEL as LOCAL_MODEL_NAME } from './local.js';
 import { createOllamaEmbedder } from './ollama.js';
 import { EmbedderError, type Embedder } from './types.js';
+import type { Metrics } from '../metrics/index.js';
+import { timedEmbedder } from '../metrics/timedEmbedder.js';
 
 export * from './types.js';
 export { withEmbeddingCache } from './cache.js';
@@ -15,12 +17,19 @@ export { createOllamaEmbedder } from './ollama.js';
  * behind the Postgres cache unless `embedding.cache = false`. `model` overrides the configured
  * Ollama model (a rebuild with a new model).
  */
-export function createEmbedder(config: ResolvedConfig, pool: pg.Pool | undefined, model?: string): Embedder {
+export function createEmbedder(
+  config: ResolvedConfig,
+  pool: pg.Pool | undefined,
+  model?: string,
+  metrics?: Pick<Metrics, 'embedLatency'>,
+): Embedder {
   const e = config.embedding;
-  const inner =
+  const provider =
     e.provider === 'ollama'
       ? createOllamaEmbedder({ url: e.ollama_url!, model: model ?? e.model, batchSize: e.batch_size })
       : createLocalEmbedder({ workers: e.workers });
+  // Timed inside the cache: the metric is the latency of real embedder calls, not of cache hits.
+  const inner = metrics ? timedEmbedder(provider, metrics, e.provider) : provider;
   return e.cache && pool ? withEmbeddingCache(inner, pool) : inner;
 }
 
@@ -35,7 +44,11 @@ export interface EmbedderRegistry {
   close(): Promise<void>;
 }
 
-export function createEmbedderRegistry(config: ResolvedConfig, pool: pg.Pool | undefined): EmbedderRegistry {
+export function createEmbedderRegistry(
+  config: ResolvedConfig,
+  pool: pg.Pool | undefined,
+  metrics?: Pick<Metrics, 'embedLatency'>,
+): EmbedderRegistry {
   const configuredModel = config.embedding.provider === 'local' ? LOCAL_MODEL_NAME : config.embedding.model;
   const made = new Map<string, Embedder>();
   const supports = (model: string) => config.embedding.provider === 'ollama' || model === LOCAL_MODEL_NAME;
@@ -46,7 +59,7 @@ export function createEmbedderRegistry(config: ResolvedConfig, pool: pg.Pool | u
       if (!supports(model)) throw new EmbedderError('model_missing', `the local provider has only the model "${LOCAL_MODEL_NAME}", not "${model}"`);
       let e = made.get(model);
       if (!e) {
-        e = createEmbedder(config, pool, model);
+        e = createEmbedder(config, pool, model, metrics);
         made.set(model, e);
       }
       return e;

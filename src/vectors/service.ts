@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from '../embeddings/index.js';
+import type { Metrics } from '../metrics/index.js';
 import { lexicalStatsDefinition } from '../projections/lexicalStats.js';
 import type { ProjectionDefinition } from '../projections/types.js';
 import { vectorsDefinition } from '../projections/vectors.js';
@@ -24,7 +25,12 @@ export interface VectorService {
  * Connects to CHROMA_URL, or starts Chroma as a child process under DATA_DIR/chroma, and builds the
  * embedders and projection definitions. `pool` is the primary (cache, projector tables).
  */
-export async function startVectorService(config: ResolvedConfig, pool: pg.Pool, logger: Logger, options: { chromaUrl?: string } = {}): Promise<VectorService> {
+export async function startVectorService(
+  config: ResolvedConfig,
+  pool: pg.Pool,
+  logger: Logger,
+  options: { chromaUrl?: string; metrics?: Pick<Metrics, 'embedLatency'> } = {},
+): Promise<VectorService> {
   let chroma: ChromaProcess | undefined;
   let url = options.chromaUrl ?? config.chroma.url;
   if (!url) {
@@ -34,7 +40,7 @@ export async function startVectorService(config: ResolvedConfig, pool: pg.Pool, 
     logger.info({ component: 'embedded-chroma', port: chroma.port, data_dir: dataDir }, 'started embedded Chroma');
   }
   const store = createVectorStore(url, config.chroma);
-  const embedders = createEmbedderRegistry(config, pool);
+  const embedders = createEmbedderRegistry(config, pool, options.metrics);
   const vectors = vectorsDefinition({
     pool,
     store,
