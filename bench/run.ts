@@ -28,7 +28,7 @@ const program = new Command('bench')
 const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; catchUpTimeout: string }>();
 // `npm run bench --quick` reaches us as npm_config_quick, `npm run bench -- --quick` as a flag.
 const quick = Boolean(opts.quick) || process.env.npm_config_quick === 'true';
-const sizes = quick ? [300] : opts.sizes.split(',').map(Number);
+const sizes = quick ? [100] : opts.sizes.split(',').map(Number);
 const seconds = quick ? 3 : Number(opts.seconds);
 const connections = Number(opts.connections);
 const seed = Number(opts.seed);
@@ -179,7 +179,7 @@ async function benchSize(size: number): Promise<SizeReport> {
   try {
     const seedSeconds = await seedCorpus(svc, size);
     log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
-    const catchUp = await waitForCatchUp(svc, Number(opts.catchUpTimeout));
+    const catchUp = await waitForCatchUp(svc, quick ? Math.min(300, Number(opts.catchUpTimeout)) : Number(opts.catchUpTimeout));
     log(`  projections caught up: ${JSON.stringify(catchUp)}`);
     const events = size * 2;
     const q = (i: number) => queryAt(seed, i);

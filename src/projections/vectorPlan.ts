@@ -1,21 +1,10 @@
+import { CONVERSATION_STATE_EVENTS } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ConversationAttributes } from '../vectors/metadata.js';
 import { messageRows } from './readModel/handlers.js';
 
 /** Event types the vector projector applies. */
-export const VECTOR_EVENTS = [
-  'ConversationStarted',
-  'MessagesAppended',
-  'ConversationLabeled',
-  'ConversationMovedToFolder',
-  'ConversationPinned',
-  'ConversationUnpinned',
-  'ConversationArchived',
-  'ConversationUnarchived',
-  'ImportanceSet',
-  'ConversationDeleted',
-  'ConversationPurged',
-] as const;
+export const VECTOR_EVENTS = CONVERSATION_STATE_EVENTS;
 
 export interface PlannedMessage {
   id: string;

@@ -63,6 +63,24 @@ export type ConversationEvent =
 
 export type ConversationEventType = ConversationEvent['type'];
 
+/**
+ * The event types that change what a conversation is or holds (everything but summaries): what the
+ * read model and the vectors project.
+ */
+export const CONVERSATION_STATE_EVENTS = [
+  'ConversationStarted',
+  'MessagesAppended',
+  'ConversationLabeled',
+  'ConversationMovedToFolder',
+  'ConversationPinned',
+  'ConversationUnpinned',
+  'ConversationArchived',
+  'ConversationUnarchived',
+  'ImportanceSet',
+  'ConversationDeleted',
+  'ConversationPurged',
+] as const satisfies readonly ConversationEventType[];
+
 /** The stream that holds one conversation's events. */
 export const conversationStream = (conversationId: string): string => `conversation-${conversationId}`;
 export const STREAM_PREFIX = 'conversation-';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ConversationEventType } from '../../domain/conversation/index.js';
+import { CONVERSATION_STATE_EVENTS } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 import { foldBatch, type PurgeStep, type Segment } from './fold.js';
 
@@ -7,19 +7,7 @@ export { messageRows, type MessageRow } from './fold.js';
 import { tablesOf } from './schema.js';
 
 /** The conversation event types the read model applies; others are skipped. */
-export const READ_MODEL_EVENTS = [
-  'ConversationStarted',
-  'MessagesAppended',
-  'ConversationLabeled',
-  'ConversationMovedToFolder',
-  'ConversationPinned',
-  'ConversationUnpinned',
-  'ConversationArchived',
-  'ConversationUnarchived',
-  'ImportanceSet',
-  'ConversationDeleted',
-  'ConversationPurged',
-] as const satisfies readonly ConversationEventType[];
+export const READ_MODEL_EVENTS = CONVERSATION_STATE_EVENTS;
 
 const CONVERSATION_RECORD =
   'id uuid, label text, folder text, status text, pinned boolean, importance_score int, message_count int, word_count int, metadata jsonb, created_at timestamptz, updated_at timestamptz, last_message_at timestamptz, version int';
