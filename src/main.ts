@@ -27,9 +27,18 @@ async function serveCommand(options: { role?: string }): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C means now: the exit hooks still stop the embedded PostgreSQL and Chroma.
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(130);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Never hang on the way out: past the grace period and a margin, exit anyway.
+    setTimeout(() => {
+      logger.error({ grace_ms: config.server.shutdown_grace_ms }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.server.shutdown_grace_ms + 15_000).unref();
     service.stop().then(
       () => process.exit(0),
       (e: unknown) => {

@@ -109,7 +109,8 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
         if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
         redis?.disconnect();
-        await livePools.close();
+        // An abandoned batch may still hold a client; pool.end() would wait for it forever.
+        if (!(await withDeadline(livePools.close(), 5000))) logger.warn('database pools did not close in 5 s; going on');
         await embedded.postgres?.stop();
       },
     };
