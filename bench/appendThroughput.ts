@@ -6,15 +6,13 @@
  * Run: npx tsx bench/appendThroughput.ts   (DATABASE_URL's server, else an embedded PostgreSQL)
  * Env: BENCH_SECONDS (per run, default 4), BENCH_RUNS (default 3), BENCH_OUT (write JSON results there).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
-import pg from 'pg';
 import { stringify } from 'smol-toml';
 import { resolveConfig } from '../src/config/load.js';
-import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
+import { benchDatabase } from './database.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
@@ -76,15 +74,9 @@ async function scenario(name: string, writers: number, perCommand: number, setup
 }
 
 // A fresh database on DATABASE_URL's server, or on an embedded PostgreSQL in a temporary folder.
-const dir = await mkdtemp(join(tmpdir(), 'sekha-bench-append-'));
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-const serverUrl = new URL(process.env.DATABASE_URL ?? embedded!.url);
-const name = `sekha_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: serverUrl.toString() });
-await admin.connect();
-await admin.query(`create database ${name}`);
-serverUrl.pathname = `/${name}`;
-const url = serverUrl.toString();
+const database = await benchDatabase('append');
+const embedded = database.embedded;
+const url = database.url;
 
 const config = resolveConfig(stringify({ log_level: 'silent', database: { url, max_connections: 20, min_connections: 0 } }), {});
 if (config.isErr()) throw config.error;
@@ -158,8 +150,5 @@ try {
 } finally {
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   await pools.close();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
-  await embedded?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await database.drop();
 }

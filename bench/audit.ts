@@ -2,14 +2,9 @@
  * Audit query latency at N events (default 1,000,000).
  * Run: npx tsx bench/audit.ts [events]   (uses DATABASE_URL's server, else an embedded PostgreSQL)
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { stringify } from 'smol-toml';
 import { resolveConfig } from '../src/config/load.js';
-import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
+import { benchDatabase } from './database.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
@@ -18,15 +13,9 @@ import { createLogger } from '../src/logger.js';
 import { summarize, timeRuns } from './stats.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
-const dir = await mkdtemp(join(tmpdir(), 'sekha-bench-audit-'));
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-const serverUrl = new URL(process.env.DATABASE_URL ?? embedded!.url);
-const name = `sekha_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: serverUrl.toString() });
-await admin.connect();
-await admin.query(`create database ${name}`);
-serverUrl.pathname = `/${name}`;
-const url = serverUrl.toString();
+const database = await benchDatabase('audit');
+const embedded = database.embedded;
+const url = database.url;
 
 try {
   const config = resolveConfig(stringify({ log_level: 'silent', database: { url } }), {})._unsafeUnwrap();
@@ -73,8 +62,5 @@ try {
   }
   await pools.close();
 } finally {
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
-  await embedded?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await database.drop();
 }

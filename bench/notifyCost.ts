@@ -4,25 +4,16 @@
  * the commits of notifying transactions on one lock, so their WAL flushes cannot be grouped.)
  * Run: npx tsx bench/notifyCost.ts   (DATABASE_URL's server, else an embedded PostgreSQL)
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
+import { benchDatabase } from './database.js';
 import { migrate } from '../src/db/migrate.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const dir = await mkdtemp(join(tmpdir(), 'sekha-bench-notify-'));
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-const serverUrl = new URL(process.env.DATABASE_URL ?? embedded!.url);
-const name = `sekha_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: serverUrl.toString() });
-await admin.connect();
-await admin.query(`create database ${name}`);
-serverUrl.pathname = `/${name}`;
-const pool = new pg.Pool({ connectionString: serverUrl.toString(), max: 20 });
+const database = await benchDatabase('notify');
+const embedded = database.embedded;
+const pool = new pg.Pool({ connectionString: database.url, max: 20 });
 pool.on('error', () => {});
 
 const insert = (notify: boolean) => `
@@ -61,8 +52,5 @@ try {
   }
 } finally {
   await pool.end();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
-  await embedded?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await database.drop();
 }
