@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     p50: r(percentile(latencies, 50)),
     p95: r(percentile(latencies, 95)),
     p99: r(percentile(latencies, 99)),
-    max: r(Math.max(...latencies)),
+    max: r(latencies.reduce((m, x) => (x > m ? x : m), 0)),
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
