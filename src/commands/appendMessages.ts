@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../http/deps.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { conversationWriteErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { formatPosition } from '../eventstore/index.js';
 import { executeCommand } from './execute.js';
 import { answerCommand } from './http.js';
@@ -29,9 +29,7 @@ export const appendMessagesRoute = (deps: AppDeps) => (app: App) => {
         },
       },
       ...errorResponses,
-      404: { description: 'Unknown conversation' },
-      409: { description: 'If-Match version conflict' },
-      410: { description: 'Conversation deleted' },
+      ...conversationWriteErrors,
     },
   });
   register(app, route, (c) => {

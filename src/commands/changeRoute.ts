@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ConversationCommand } from '../domain/conversation/index.js';
 import type { AppDeps } from '../http/deps.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { conversationWriteErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { executeCommand } from './execute.js';
 import { answerCommand, conversationView } from './http.js';
 import { conversationIdParams, conversationViewSchema } from './schemas.js';
@@ -31,9 +31,7 @@ export function changeRoute<S extends z.ZodType>(options: {
       responses: {
         200: { description: 'The conversation after the change', content: { 'application/json': { schema: conversationViewSchema } } },
         ...errorResponses,
-        404: { description: 'Unknown conversation' },
-        409: { description: 'If-Match version conflict' },
-        410: { description: 'Conversation deleted' },
+        ...conversationWriteErrors,
       },
     });
     register(app, route, (c) => {

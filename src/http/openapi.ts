@@ -24,3 +24,10 @@ export const errorResponses = {
   429: { description: 'Rate limited; see Retry-After' },
   503: { description: 'A dependency is down; see Retry-After' },
 } as const;
+
+/** The error responses of a write to an existing conversation, besides the standard ones. */
+export const conversationWriteErrors = {
+  404: { description: 'Unknown conversation' },
+  409: { description: 'If-Match version conflict' },
+  410: { description: 'Conversation deleted' },
+} as const;
