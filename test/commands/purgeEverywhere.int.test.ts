@@ -46,9 +46,13 @@ describe('privacy purge across every projection (real Chroma, real local model)'
         texts.map((s) => createHash('sha256').update(s, 'utf8').digest()),
       ])
     ).rows[0]!.n;
-  const vectorsOf = async (conversationId: string) =>
-    // The query text differs from the purged texts: a query's own embedding is cached too.
-    (await t.search({ query: 'what is the vault combination', mode: 'semantic', limit: 10, filters: { conversation_id: conversationId, include_archived: true } })).body.results.length;
+  /** Vectors of a conversation, as a (non-degraded) semantic search sees them; retried while degraded. */
+  const vectorsOf = (conversationId: string) =>
+    until(async () => {
+      // The query text differs from the purged texts: a query's own embedding is cached too.
+      const res = await t.search({ query: 'what is the vault combination', mode: 'semantic', limit: 10, filters: { conversation_id: conversationId, include_archived: true } });
+      return res.status === 200 && res.body.degraded === false ? { n: res.body.results.length as number } : undefined;
+    }, 30_000, 'a non-degraded semantic search').then((r) => r.n);
 
   it('finds the content everywhere before the purge (so the checks below can fail)', async () => {
     const before = await tablesMentioning();
