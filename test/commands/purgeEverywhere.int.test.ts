@@ -98,7 +98,15 @@ describe('privacy purge across every projection (real Chroma, real local model)'
       60_000,
       'read-model rebuild',
     );
-    const vectors = await sendJson(t.app, 'POST', '/api/v1/rebuild-embeddings', {});
+    // A 503 (with Retry-After) means "try again shortly", as a client would.
+    const vectors = await until(async () => {
+      const res = await sendJson(t.app, 'POST', '/api/v1/rebuild-embeddings', {});
+      if (res.status === 503) {
+        expect(res.headers.get('retry-after')).toBeTruthy();
+        return undefined;
+      }
+      return res;
+    }, 60_000, 'rebuild-embeddings accepted');
     expect(vectors.status).toBe(202);
     await until(async () => (await sendJson(t.app, 'GET', vectors.body.status_url)).body.status === 'completed', 120_000, 'embeddings rebuild');
     expect((await liveCollection(t.db.pool))!.collection).toBe(vectors.body.collection);
