@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,11 +95,15 @@ describe('config sources: defaults → TOML → environment', () => {
   it('loads SEKHA_CONFIG from disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sekha-config-'));
     const file = join(dir, 'sekha.toml');
-    writeFileSync(file, '[projections]\nbatch_size = 42\n');
-    expect(loadConfig({ SEKHA_CONFIG: file })._unsafeUnwrap().projections.batch_size).toBe(42);
-    expect(loadConfig({ SEKHA_CONFIG: join(dir, 'missing.toml') })._unsafeUnwrapErr().message).toBe(
-      `config: SEKHA_CONFIG = ${JSON.stringify(join(dir, 'missing.toml'))} is invalid: no such file`,
-    );
+    try {
+      writeFileSync(file, '[projections]\nbatch_size = 42\n');
+      expect(loadConfig({ SEKHA_CONFIG: file })._unsafeUnwrap().projections.batch_size).toBe(42);
+      expect(loadConfig({ SEKHA_CONFIG: join(dir, 'missing.toml') })._unsafeUnwrapErr().message).toBe(
+        `config: SEKHA_CONFIG = ${JSON.stringify(join(dir, 'missing.toml'))} is invalid: no such file`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
