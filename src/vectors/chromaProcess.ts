@@ -59,14 +59,17 @@ export async function startChroma(options: { dataDir: string; port?: number; tim
   };
   child.stdout?.on('data', log);
   child.stderr?.on('data', log);
-  const killOnExit = () => child.kill('SIGKILL');
+  // SIGTERM, never SIGKILL, for the watchdog: killed outright it could not stop Chroma, which would
+  // be orphaned. It stops Chroma itself (SIGTERM, then SIGKILL after 5 s) and then exits.
+  const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
     process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    // Later than the watchdog's own SIGKILL of Chroma (5 s), so that it is never cut short first.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
   };

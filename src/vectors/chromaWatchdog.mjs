@@ -10,7 +10,8 @@ const stop = (signal) => {
   if (stopping) return;
   stopping = true;
   chroma.kill(signal);
-  setTimeout(() => chroma.kill('SIGKILL'), 5000).unref();
+  // Kept referenced: this process must stay until Chroma is gone (its exit ends us).
+  setTimeout(() => chroma.kill('SIGKILL'), 5000);
 };
 chroma.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 process.stdin.on('end', () => stop('SIGTERM'));
