@@ -1,5 +1,25 @@
 import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { apiError, errorResponse } from './errors.js';
+
+// In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path of the first string (or key) in a JSON value that is not well-formed Unicode: JSON can
+ * escape a lone surrogate (`"\ud800"`), PostgreSQL cannot store one.
+ */
+export function illFormedField(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (LONE_SURROGATE.test(key)) return at;
+    const found = illFormedField(v, at);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** The app type every route module registers on. */
 export type App = OpenAPIHono;
@@ -13,7 +33,15 @@ export function register<R extends RouteConfig>(
   route: R,
   handler: (c: Context & { req: { valid: (target: 'json' | 'query' | 'param' | 'header') => any } }) => Promise<Response> | Response,
 ): void {
-  app.openapi(route, handler as never);
+  const hasJsonBody = route.request?.body?.content?.['application/json'] !== undefined;
+  const checked: typeof handler = (c) => {
+    const field = hasJsonBody ? illFormedField(c.req.valid('json')) : undefined;
+    if (field) {
+      return errorResponse(c, apiError(400, 'invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
+    }
+    return handler(c);
+  };
+  app.openapi(route, checked as never);
 }
 
 /** Standard error responses for the OpenAPI document. */

@@ -43,6 +43,10 @@ const cases: Case[] = [
   ['whitespace-only label', 'POST', C, { label: '   ' }, 'label'],
   ['label too long', 'POST', C, { label: 'x'.repeat(21) }, 'label'],
   ['label with a control character', 'POST', C, { label: 'a\u0007b' }, 'label'],
+  // JSON can escape a lone surrogate; PostgreSQL cannot store one (found by the route fuzzer).
+  ['label with a lone surrogate', 'PUT', `${C}/:id/label`, { label: '\ud800' }, 'label'],
+  ['message content with a lone surrogate', 'POST', C, { label: 'l', messages: [msg({ content: 'a\udc00b' })] }, 'messages.0.content'],
+  ['metadata key with a lone surrogate', 'POST', C, { label: 'l', metadata: { '\ud83d': 1 } }, 'metadata.\ud83d'],
   ['messages not an array', 'POST', C, { label: 'l', messages: 'hi' }, 'messages'],
   ['too many messages', 'POST', C, { label: 'l', messages: [msg(), msg(), msg(), msg()] }, 'messages'],
   ['message not an object', 'POST', C, { label: 'l', messages: ['hi'] }, 'messages.0'],
