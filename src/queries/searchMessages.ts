@@ -12,6 +12,7 @@ import { searchFiltersSchema } from './searchFilters.js';
 import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Sql } from './searchLexical.js';
 import { readQuery } from './sql.js';
+import { embedForLive, withTimeout } from './semantic.js';
 
 const bodySchema = (deps: AppDeps) => {
   const limits = deps.config.api;
@@ -64,23 +65,18 @@ const route = (deps: AppDeps) =>
     },
   });
 
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
-
 /** The semantic ranking, or undefined when vectors cannot answer now (no Chroma, embedder down, not caught up). */
 async function semanticRanking(deps: AppDeps, c: Context, body: Body, depth: number): Promise<Ranking | undefined> {
-  const vectors = deps.vectors;
-  if (!vectors) return undefined;
+  if (!deps.vectors) return undefined;
+  const position = requestedPosition(c);
+  if (position.isOk() && position.value) {
+    const waited = await waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms);
+    if (waited.isErr()) return undefined;
+  }
+  const embedded = await embedForLive(deps, body.query);
+  if (!embedded) return undefined;
   try {
-    const position = requestedPosition(c);
-    if (position.isOk() && position.value) {
-      const waited = await waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms);
-      if (waited.isErr()) return undefined;
-    }
-    const live = await liveCollection(deps.pools.read);
-    if (!live) return undefined;
-    const [vector] = await withTimeout(vectors.embedders.embedderFor(live.model).embed([body.query]), 10_000);
-    return await withTimeout(vectors.store.query(live.collection, vector!, depth, toWhere(body.filters as SearchFilters)), 10_000);
+    return await withTimeout(deps.vectors.store.query(embedded.collection, embedded.vector, depth, toWhere(body.filters as SearchFilters)), 10_000);
   } catch (e) {
     c.get('log')?.warn({ err: { message: (e as Error).message } }, 'semantic search unavailable; answering from full-text search');
     return undefined;
