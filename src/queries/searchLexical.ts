@@ -2,15 +2,23 @@ import type { SearchFilters } from '../vectors/where.js';
 import { searchConditions } from './searchFilters.js';
 import { Conditions } from './sql.js';
 
-/** BM25 parameters (Robertson/Spärck Jones defaults). */
-export const BM25 = { k1: 1.2, b: 0.75 } as const;
+/** BM25 parameters: k1 saturates term frequency, b normalises by document length. */
+export interface Bm25Params {
+  k1: number;
+  b: number;
+}
+
+/** Robertson/Spärck Jones defaults. */
+export const BM25: Bm25Params = { k1: 1.2, b: 0.75 };
 
 /**
  * BM25 over the read model's `messages.search` tsvector, with document frequencies, document count
  * and average length from the `lexical-stats` projection. Any query lexeme may match (OR), as BM25
  * does; term frequency and document length come from the tsvector's positions.
  */
-export function bm25Sql(query: string, filters: SearchFilters, limit: number): { text: string; values: unknown[] } {
+export function bm25Sql(query: string, filters: SearchFilters, limit: number, params: Bm25Params = BM25): { text: string; values: unknown[] } {
+  const k1 = Number(params.k1);
+  const b = Number(params.b);
   const where = new Conditions();
   const q = where.param(query.replace(/\u0000/g, ' '));
   searchConditions(filters, where);
@@ -28,7 +36,7 @@ export function bm25Sql(query: string, filters: SearchFilters, limit: number): {
       select m.id, m.search from messages m join conversations c on c.id = m.conversation_id, q
        ${where.where})
     select cand.id::text as id,
-           sum(idf.idf * (u.tf * (${BM25.k1} + 1)) / (u.tf + ${BM25.k1} * (1 - ${BM25.b} + ${BM25.b} * d.len / s.avgdl)))::float8 as score
+           sum(idf.idf * (u.tf * (${k1} + 1)) / (u.tf + ${k1} * (1 - ${b} + ${b} * d.len / s.avgdl)))::float8 as score
       from cand
       cross join stats s
       cross join lateral (select sum(coalesce(array_length(positions, 1), 1))::float8 as len from unnest(cand.search)) d

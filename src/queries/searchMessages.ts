@@ -12,7 +12,7 @@ import { searchFiltersSchema } from './searchFilters.js';
 import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Sql } from './searchLexical.js';
 import { readQuery } from './sql.js';
-import { embedForLive, withTimeout } from './semantic.js';
+import { embedForLive, queryVectors, withTimeout } from './semantic.js';
 
 const bodySchema = (deps: AppDeps) => {
   const limits = deps.config.api;
@@ -76,7 +76,7 @@ async function semanticRanking(deps: AppDeps, c: Context, body: Body, depth: num
   const embedded = await embedForLive(deps, body.query);
   if (!embedded) return undefined;
   try {
-    return await withTimeout(deps.vectors.store.query(embedded.collection, embedded.vector, depth, toWhere(body.filters as SearchFilters)), 10_000);
+    return await withTimeout(queryVectors(deps.vectors.store, embedded.collection, embedded.vector, depth, toWhere(body.filters as SearchFilters)), 10_000);
   } catch (e) {
     c.get('log')?.warn({ err: { message: (e as Error).message } }, 'semantic search unavailable; answering from full-text search');
     return undefined;

@@ -1,7 +1,8 @@
 import type { Where } from 'chromadb';
 import type { AppDeps } from '../http/deps.js';
 import { liveCollection } from '../vectors/collections.js';
-import type { VectorHit } from '../vectors/store.js';
+import type { VectorHit, VectorStore } from '../vectors/store.js';
+import { isBroad, matchesWhere } from '../vectors/where.js';
 
 /** Rejects when `p` takes longer than `ms`: a hung embedder or Chroma must not hang a request. */
 export const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -22,10 +23,24 @@ export async function embedForLive(deps: AppDeps, text: string): Promise<{ vecto
   }
 }
 
+/**
+ * The `limit` nearest vectors that pass `where`. A broad filter (the default "not archived", say) is
+ * applied to an unfiltered search of twice the depth, which is exact whenever enough hits pass it (a
+ * nearer passing vector would be among them); only when too few pass does Chroma filter first.
+ */
+export async function queryVectors(store: VectorStore, collection: string, vector: number[], limit: number, where: Where | undefined): Promise<VectorHit[]> {
+  if (where === undefined || !isBroad(where)) return store.query(collection, vector, limit, where);
+  const depth = limit * 2;
+  const hits = await store.query(collection, vector, depth, undefined);
+  const passing = hits.filter((h) => matchesWhere(h.metadata, where));
+  if (passing.length >= limit || hits.length < depth) return passing.slice(0, limit);
+  return store.query(collection, vector, limit, where);
+}
+
 /** Nearest messages to a vector in the live collection (cosine similarity); [] when Chroma cannot answer. */
 export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[]> {
   try {
-    return await withTimeout(deps.vectors!.store.query(embedded.collection, embedded.vector, limit, where), 10_000);
+    return await withTimeout(queryVectors(deps.vectors!.store, embedded.collection, embedded.vector, limit, where), 10_000);
   } catch (e) {
     deps.logger.warn({ err: { message: (e as Error).message } }, 'vector search unavailable');
     return [];

@@ -41,3 +41,50 @@ export function toWhere(f: SearchFilters): Where | undefined {
   if (clauses.length === 0) return undefined;
   return clauses.length === 1 ? clauses[0] : { $and: clauses };
 }
+
+/**
+ * A filter that almost every vector passes: only "active" and "not equal to" clauses. Chroma applies a
+ * `where` before its HNSW search by listing the matching ids, which at 50,000 vectors costs about 160 ms
+ * against 9 ms unfiltered; for such a filter it is cheaper to search unfiltered and drop the rest.
+ */
+export function isBroad(where: Where): boolean {
+  const clauses = '$and' in where && Array.isArray(where.$and) ? (where.$and as Where[]) : [where];
+  return clauses.every((clause) => {
+    const entries = Object.entries(clause);
+    if (entries.length !== 1) return false;
+    const [key, cond] = entries[0]!;
+    if (typeof cond !== 'object' || cond === null) return false;
+    if ('$ne' in cond) return true;
+    return key === 'status' && (cond as { $eq?: unknown }).$eq === 'active';
+  });
+}
+
+type Scalar = string | number | boolean | null | undefined;
+
+/** Whether a vector's metadata passes a `where` of $and, $eq, $ne, $gt(e), $lt(e) (pure; the subset toWhere builds). */
+export function matchesWhere(metadata: Record<string, Scalar | unknown>, where: Where): boolean {
+  if ('$and' in where && Array.isArray(where.$and)) return (where.$and as Where[]).every((w) => matchesWhere(metadata, w));
+  if ('$or' in where && Array.isArray(where.$or)) return (where.$or as Where[]).some((w) => matchesWhere(metadata, w));
+  return Object.entries(where).every(([key, cond]) => {
+    const value = metadata[key] as Scalar;
+    if (typeof cond !== 'object' || cond === null) return value === cond;
+    return Object.entries(cond as Record<string, Scalar>).every(([op, operand]) => {
+      switch (op) {
+        case '$eq':
+          return value === operand;
+        case '$ne':
+          return value !== operand;
+        case '$gt':
+          return value !== undefined && value !== null && operand !== undefined && operand !== null && value > operand;
+        case '$gte':
+          return value !== undefined && value !== null && operand !== undefined && operand !== null && value >= operand;
+        case '$lt':
+          return value !== undefined && value !== null && operand !== undefined && operand !== null && value < operand;
+        case '$lte':
+          return value !== undefined && value !== null && operand !== undefined && operand !== null && value <= operand;
+        default:
+          return false;
+      }
+    });
+  });
+}
