@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrate } from '../src/db/migrate.js';
 import { createEventStore } from '../src/eventstore/index.js';
 import { runLoad } from './runLoad.js';
 import type { LoadResult } from './load.js';
@@ -30,10 +31,12 @@ export interface AppendBaselines {
 
 /**
  * Our event-store append against the limit: raw batched INSERTs of rows of the same width into a plain
- * table, on the same database. Single-event and 10-event commands, 1 and 16 writers.
+ * table, on the same database (migrated here: give it a database of its own, or a running service's
+ * projectors would spend the machine on the baseline's events). Single-event and 10-event commands, 1 and 16 writers.
  */
 export async function appendBaselines(databaseUrl: string, seconds: number): Promise<AppendBaselines> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+  await migrate(pool);
   const store = createEventStore(pool);
   await pool.query(`create table if not exists bench_raw (id bigint generated always as identity primary key, stream_id text, v int, event_id uuid, type text, data jsonb, metadata jsonb, created_at timestamptz default now())`);
   const ours: Record<string, number> = {};

@@ -14,10 +14,15 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
+/**
+ * `onServer`: a database on that server (a sibling of the one it names), so a baseline shares the
+ * server of the service under test without its projectors seeing the baseline's events.
+ */
+export async function benchDatabase(prefix: string, onServer?: string): Promise<BenchDatabase> {
   const dir = await mkdtemp(join(tmpdir(), `sekha-bench-${prefix}-`));
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-  const serverUrl = new URL(process.env.DATABASE_URL ?? embedded!.url);
+  const existing = onServer ?? process.env.DATABASE_URL;
+  const embedded = existing ? undefined : await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+  const serverUrl = new URL(existing ?? embedded!.url);
   const name = `sekha_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl.toString() });
   await admin.connect();

@@ -11,15 +11,18 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { fuseRankings } from '../src/queries/searchFusion.js';
+import pg from 'pg';
+import { DEFAULT_FUSION, fuseRankings } from '../src/queries/searchFusion.js';
+import { bm25Sql } from '../src/queries/searchLexical.js';
 import { startBenchService } from './service.js';
 
 const opts = new Command('eval:retrieval')
   .option('--data <path>', 'LoCoMo JSON', '../shared/data/locomo/locomo-dev.json')
   .option('--sweep', 'also print hybrid recall for a grid of fusion weights')
+  .option('--bm25-grid', 'also print fts and hybrid recall for a grid of BM25 k1 and b (SQL against the service database)')
   .option('--dump <file>', 'write every question with its evidence and both ranked lists (JSON) for offline tuning')
   .parse()
-  .opts<{ data: string; sweep?: boolean; dump?: string }>();
+  .opts<{ data: string; sweep?: boolean; bm25Grid?: boolean; dump?: string }>();
 
 interface Turn { speaker: string; dia_id: string; text: string; blip_caption?: string }
 interface Sample { sample_id: string; conversation: Record<string, unknown>; qa: { question: string; evidence: string[]; category: number }[] }
@@ -91,7 +94,7 @@ async function main() {
 
     const hitsFor = (results: { metadata: { dia_id?: string }; conversation_id: string }[], sample: string) =>
       results.map((r) => `${sample}/${r.metadata.dia_id}`);
-    type Row = { category: number; evidence: Set<string>; lists: Record<Mode, string[]>; raw: Record<'fts' | 'semantic', { id: string; score: number; key: string }[]> };
+    type Row = { folder: string; question: string; category: number; evidence: Set<string>; lists: Record<Mode, string[]>; raw: Record<'fts' | 'semantic', { id: string; score: number; key: string }[]> };
     const rows: Row[] = [];
     for (const s of samples) {
       const turnIds = new Set<string>();
@@ -109,7 +112,7 @@ async function main() {
           if (mode !== 'hybrid') raw[mode] = r.results.map((x: any) => ({ id: x.message_id, score: x.score, key: `${s.sample_id}/${x.metadata.dia_id}` }));
           for (const x of r.results) messageIds.set(x.message_id, `${s.sample_id}/${x.metadata.dia_id}`);
         }
-        rows.push({ category: qa.category, evidence, lists, raw });
+        rows.push({ folder: `/locomo/${s.sample_id}`, question: qa.question, category: qa.category, evidence, lists, raw });
       }
     }
     const recall = (list: string[], evidence: Set<string>, k: number) => list.slice(0, k).filter((id) => evidence.has(id)).length / evidence.size;
@@ -130,6 +133,40 @@ async function main() {
       const dump = rows.map((r) => ({ category: r.category, evidence: [...r.evidence], fts: r.raw.fts, semantic: r.raw.semantic, hybrid: r.lists.hybrid }));
       await writeFile(resolve(opts.dump), JSON.stringify(dump));
     }
+    if (opts.bm25Grid) {
+      // The same BM25 SQL the query route runs, with other k1 and b, straight against the service's database.
+      const client = new pg.Client({ connectionString: service.databaseUrl });
+      client.on('error', () => {}); // the service stopping ends the connection; queries report their own errors
+      await client.connect();
+      const keys = await client.query<{ id: string; key: string }>(`select m.id::text as id, substr(c.folder, length('/locomo/') + 1) || '/' || (m.metadata->>'dia_id') as key from messages m join conversations c on c.id = m.conversation_id`);
+      for (const { id, key } of keys.rows) messageIds.set(id, key);
+      const fusion = DEFAULT_FUSION['energetic-ai/use-lite-en']!;
+      // Two halves of the samples: parameters that win on both are not tuned to one conversation.
+      const half = (r: Row) => (samples.findIndex((x) => r.folder === `/locomo/${x.sample_id}`) < 3 ? 0 : 1);
+      process.stdout.write(`\nBM25 grid, R@5 (overall 1-4 | samples 1-3 | samples 4-5); hybrid fuses with the semantic lists above (semantic ${fusion.semantic}, k ${fusion.k}):\n`);
+      try {
+        for (const k1 of [0.4, 0.6, 0.9, 1.2]) {
+          for (const b of [0.1, 0.2, 0.3, 0.5, 0.75]) {
+            const sums = [0, 0, 0].map(() => ({ f5: 0, h5: 0, h10: 0, n: 0 }));
+            for (const r of rows) {
+              const { text, values } = bm25Sql(r.question, { folder: r.folder }, 50, { k1, b });
+              const lexical = (await client.query<{ id: string; score: number }>(text, values)).rows;
+              const fused = fuseRankings(r.raw.semantic, lexical, fusion).map((h) => messageIds.get(h.id)!);
+              for (const g of [sums[0]!, sums[1 + half(r)]!]) {
+                g.f5 += recall(lexical.map((h) => messageIds.get(h.id)!), r.evidence, 5);
+                g.h5 += recall(fused, r.evidence, 5);
+                g.h10 += recall(fused, r.evidence, 10);
+                g.n++;
+              }
+            }
+            const cell = (g: (typeof sums)[number]) => `fts ${pct(g.f5 / g.n)} hybrid ${pct(g.h5 / g.n)} (@10 ${pct(g.h10 / g.n)})`;
+            process.stdout.write(`  k1=${k1} b=${b}: ${sums.map(cell).join(' | ')}\n`);
+          }
+        }
+      } finally {
+        await client.end();
+      }
+    }
     if (opts.sweep) {
       process.stdout.write('\nclient-side fusion sweep (overall 1-4, R@5 / R@10):\n');
       for (const semantic of [0, 0.2, 0.35, 0.5, 0.75, 1]) {
@@ -145,6 +182,9 @@ async function main() {
         }
       }
     }
+  } catch (e) {
+    process.stderr.write(`the service's last output:\n${service.output().slice(-4000)}\n`);
+    throw e;
   } finally {
     await service.stop();
     await rm(dir, { recursive: true, force: true });

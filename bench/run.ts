@@ -4,13 +4,17 @@
  * corpus through the API, waits for projections, drives load with autocannon from another process,
  * and writes bench/results/<date>-<sha>.json, BENCHMARKS.md and bench/results/latency.svg.
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { BENCH_EMBEDDING_MODEL } from './embedderServer.js';
 import { appendBaselines, bareHonoBaseline, peerBaseline } from './baselines.js';
 import { conversationAt, queryAt } from './corpus.js';
+import { benchDatabase } from './database.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { writeReport, type BenchReport, type SizeReport } from './report.js';
 import { runLoad } from './runLoad.js';
@@ -23,9 +27,12 @@ const program = new Command('bench')
   .option('--seconds <n>', 'seconds per load row', '10')
   .option('--connections <n>', 'concurrent connections per load row', '10')
   .option('--seed <n>', 'corpus seed', '42')
+  .option('--embedder <kind>', 'local (the offline model), trigram (bench/embedderServer.ts over Ollama\'s wire format) or auto: local up to 1,000 conversations, trigram above', 'auto')
+  .option('--cpu-prof <dir>', 'run the service with --cpu-prof, writing .cpuprofile files to this directory (open in Chrome DevTools)')
   .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
   .parse();
-const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; catchUpTimeout: string }>();
+const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string }>();
+if (!['local', 'trigram', 'auto'].includes(opts.embedder)) program.error(`--embedder must be local, trigram or auto, not ${opts.embedder}`);
 // `npm run bench --quick` reaches us as npm_config_quick, `npm run bench -- --quick` as a flag.
 const quick = Boolean(opts.quick) || process.env.npm_config_quick === 'true';
 const sizes = quick ? [100] : opts.sizes.split(',').map(Number);
@@ -94,7 +101,7 @@ async function waitForCatchUp(svc: BenchService, timeoutSeconds: number): Promis
 }
 
 /** Runs a load row unless its route is missing (then says so instead of measuring a 404). */
-async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<LoadResult | { unavailable: string }> {
+async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<(LoadResult & { single: LoadResult }) | { unavailable: string }> {
   const probe = requests[0]!;
   const res = await fetch(`${svc.url}${probe.path}`, {
     method: probe.method,
@@ -102,9 +109,12 @@ async function row(svc: BenchService, name: string, requests: LoadSpec['requests
     ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
   });
   if (res.status === 404 || res.status === 405) return { unavailable: `${probe.method} ${probe.path} answered ${res.status}` };
+  // One client first: the latency of a request on an otherwise idle service, which the guide's
+  // targets are about; then `connections` clients: latency under saturation, and throughput.
+  const single = await runLoad({ url: svc.url, connections: 1, durationSeconds: Math.max(2, Math.round(seconds / 2)), requests });
   const result = await runLoad({ url: svc.url, connections, durationSeconds: seconds, requests });
-  log(`  ${name.padEnd(34)} p50 ${result.p50} ms  p95 ${result.p95} ms  p99 ${result.p99} ms  ${result.rps} req/s  non2xx ${result.non2xx}`);
-  return result;
+  log(`  ${name.padEnd(26)} 1 client p50 ${single.p50} p95 ${single.p95} p99 ${single.p99} ms | ${connections} clients p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms ${result.rps} req/s non2xx ${result.non2xx + single.non2xx}`);
+  return { ...result, single };
 }
 
 /** Time from a write's answer until a search finds it, `n` times. */
@@ -133,25 +143,10 @@ async function writeToSearchable(svc: BenchService, n: number, mode: 'fts' | 'se
   return { p50: s.p50, p95: s.p95, n: s.n };
 }
 
-// Services still running when the run is interrupted are stopped, leaving no orphans.
-const running = new Set<BenchService>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130));
-  });
-}
 // The default rate limit (100/min per client) would measure 429s: the benchmark lifts it.
 const BENCH_ENV = { SEKHA_API__RATE_LIMIT_REQUESTS: '100000000', SEKHA_API__RATE_LIMIT_BURST: '1000000' };
-const launch = async (env: Record<string, string>) => {
-  const svc = await startBenchService({ ...BENCH_ENV, ...env });
-  running.add(svc);
-  const stop = svc.stop.bind(svc);
-  svc.stop = async () => {
-    running.delete(svc);
-    await stop();
-  };
-  return svc;
-};
+const launch = (env: Record<string, string>) =>
+  startBenchService({ ...BENCH_ENV, ...env }, undefined, opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : []);
 
 /** Times a blue/green rebuild of the read model from the whole event log. */
 async function rebuildReadModel(svc: BenchService): Promise<SizeReport['rebuild']> {
@@ -172,10 +167,30 @@ async function rebuildReadModel(svc: BenchService): Promise<SizeReport['rebuild'
   return { events, seconds: Math.round(seconds * 10) / 10, events_per_second: Math.round(events / seconds) };
 }
 
+/** Starts bench/embedderServer.ts as its own process; resolves its URL and a stop function. */
+async function startTrigramEmbedder(): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/embedderServer.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return {
+    env: { EMBEDDING_PROVIDER: 'ollama', OLLAMA_URL: url, EMBEDDING_MODEL: BENCH_EMBEDDING_MODEL },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function benchSize(size: number): Promise<SizeReport> {
-  log(`corpus of ${size} conversations × 10 messages`);
+  const embedderKind = opts.embedder === 'auto' ? (size <= 1000 ? 'local' : 'trigram') : (opts.embedder as 'local' | 'trigram');
+  log(`corpus of ${size} conversations × 10 messages, ${embedderKind} embedder`);
   const dataDir = await mkdtemp(join(tmpdir(), 'sekha-bench-'));
-  let svc = await launch({ DATA_DIR: dataDir });
+  const embedder = embedderKind === 'trigram' ? await startTrigramEmbedder() : { env: {}, stop: async () => {} };
+  let svc = await launch({ DATA_DIR: dataDir, ...embedder.env }).catch(async (e: unknown) => {
+    await embedder.stop();
+    throw e;
+  });
   try {
     const seedSeconds = await seedCorpus(svc, size);
     log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
@@ -185,6 +200,7 @@ async function benchSize(size: number): Promise<SizeReport> {
     const q = (i: number) => queryAt(seed, i);
     const report: SizeReport = {
       size,
+      embedder: embedderKind === 'trigram' ? `${BENCH_EMBEDDING_MODEL} (bench/embedderServer.ts, Ollama wire format)` : 'local (energetic-ai/use-lite-en)',
       seed_seconds: Math.round(seedSeconds * 10) / 10,
       catch_up_seconds: catchUp,
       catch_up_events_per_second: Object.fromEntries(
@@ -211,14 +227,21 @@ async function benchSize(size: number): Promise<SizeReport> {
     log(`  read-model rebuild: ${JSON.stringify(report.rebuild)}`);
     report.peak_rss_mib = svc.peakRss();
     if (svc.databaseUrl) {
-      report.append = await appendBaselines(svc.databaseUrl, quick ? 2 : 5);
-      log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
-      report.peer = await peerBaseline(svc.databaseUrl, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
-      log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
+      // Same PostgreSQL server as the service, a database of their own: the service's projectors
+      // must not project the baselines' events while they are timed.
+      const sibling = await benchDatabase('baselines', svc.databaseUrl);
+      try {
+        report.append = await appendBaselines(sibling.url, quick ? 2 : 5);
+        log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
+        report.peer = await peerBaseline(sibling.url, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
+        log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
+      } finally {
+        await sibling.drop();
+      }
     }
     // First search after a restart: the cold path (model load, connections, Chroma cache).
     await svc.stop();
-    svc = await launch({ DATA_DIR: dataDir });
+    svc = await launch({ DATA_DIR: dataDir, ...embedder.env });
     const started = performance.now();
     const first = await post(`${svc.url}/api/v1/query`, { query: q(0), limit: 10, mode: 'semantic' });
     await first.arrayBuffer();
@@ -227,6 +250,7 @@ async function benchSize(size: number): Promise<SizeReport> {
     return report;
   } finally {
     await svc.stop();
+    await embedder.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -241,7 +265,7 @@ const sha = (() => {
 const report: BenchReport = {
   date: new Date().toISOString(),
   git_sha: sha,
-  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds}`}`,
+  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds} --embedder ${opts.embedder}`}`,
   machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
   settings: { seconds_per_row: seconds, connections, seed },
   http_ceiling: await bareHonoBaseline(seconds, connections),

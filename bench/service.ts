@@ -41,10 +41,22 @@ function processInfo(pid: number): { name: string; hwmMiB: number } | undefined 
   }
 }
 
+// Services still running when a benchmark is interrupted are stopped, leaving no orphans.
+const running = new Set<BenchService>();
+let handlersInstalled = false;
+function stopAllOnSignal(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void Promise.allSettled([...running].map((s) => s.stop())).then(() => process.exit(130)));
+  }
+}
+
 /** Starts `tsx src/main.ts serve` with the given environment and waits for /health. */
-export async function startBenchService(env: Record<string, string>, timeoutMs = 180_000): Promise<BenchService> {
+export async function startBenchService(env: Record<string, string>, timeoutMs = 180_000, nodeArgs: string[] = []): Promise<BenchService> {
+  stopAllOnSignal();
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve'], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,13 +81,16 @@ export async function startBenchService(env: Record<string, string>, timeoutMs =
     } catch {
       // not yet listening
     }
-    if (Date.now() > deadline) throw new Error(`service did not answer /health within ${timeoutMs} ms:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`service did not answer /health within ${timeoutMs} ms:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const pgPort = /embedded PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
-  return {
+  const service: BenchService = {
     url,
-    databaseUrl: env.DATABASE_URL ?? (pgPort ? `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres` : undefined),
+    databaseUrl: env.DATABASE_URL || (pgPort ? `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres` : undefined),
     pid: child.pid!,
     output: () => output,
     peakRss() {
@@ -88,6 +103,7 @@ export async function startBenchService(env: Record<string, string>, timeoutMs =
       return byName;
     },
     async stop() {
+      running.delete(service);
       clearInterval(sampler);
       // Killed by a signal (kill -9 in a fault test), exitCode stays null: 'exit' already fired.
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -98,4 +114,6 @@ export async function startBenchService(env: Record<string, string>, timeoutMs =
       clearTimeout(timer);
     },
   };
+  running.add(service);
+  return service;
 }

@@ -36,7 +36,7 @@ export function fakeVector(text: string, dimension: number): number[] {
  * A small HTTP server speaking Ollama's wire format (`/api/embed`, `/api/generate`, `/api/tags`)
  * on a free port, for testing the Ollama provider without Ollama.
  */
-export async function startFakeOllama(options: { models?: Record<string, number> } = {}): Promise<FakeOllama> {
+export async function startFakeOllama(options: { models?: Record<string, number>; /** keep request bodies (default true); off for long benchmark runs */ record?: boolean } = {}): Promise<FakeOllama> {
   const models = options.models ?? { 'nomic-embed-text': 768 };
   const requests: FakeOllama['requests'] = [];
   let failures = 0;
@@ -52,7 +52,7 @@ export async function startFakeOllama(options: { models?: Record<string, number>
     const model = String(body.model ?? '').split(':')[0]!;
     if (req.url === '/api/tags') return send(200, { models: Object.keys(models).map((name) => ({ name })) });
     if (req.url === '/api/embed') {
-      requests.push({ model: String(body.model), input: body.input as string | string[] });
+      if (options.record !== false) requests.push({ model: String(body.model), input: body.input as string | string[] });
       if (stalled) await new Promise<void>((r) => held.push(r));
       if (failures > 0) {
         failures--;
