@@ -272,6 +272,9 @@ const report: BenchReport = {
   sizes: [],
 };
 log(`bare Hono ceiling: p50 ${report.http_ceiling.p50} ms, ${report.http_ceiling.rps} req/s`);
-for (const size of sizes) report.sizes.push(await benchSize(size));
-const files = await writeReport(report, { quick });
-log(`wrote ${files.join(', ')}`);
+for (const size of sizes) {
+  report.sizes.push(await benchSize(size));
+  // Written after every corpus: a long run that fails at its largest size keeps what it measured.
+  const files = await writeReport(report, { quick });
+  log(`wrote ${files.join(', ')}`);
+}

@@ -1,7 +1,7 @@
 import { err, ok } from 'neverthrow';
 import type { AppDeps } from '../http/deps.js';
 import { fuseRankings, fusionFor, type Ranking } from '../queries/searchFusion.js';
-import { bm25Sql } from '../queries/searchLexical.js';
+import { bm25Params, bm25Sql } from '../queries/searchLexical.js';
 import { readQuery } from '../queries/sql.js';
 import { embedForLive, nearestMessages } from '../queries/semantic.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
@@ -15,7 +15,7 @@ export { embedForLive, nearestMessages };
  */
 export async function hybridRanking(deps: AppDeps, query: string, filters: SearchFilters, depth: number) {
   const embedded = await embedForLive(deps, query);
-  const { text, values } = bm25Sql(query, filters, depth);
+  const { text, values } = bm25Sql(query, filters, depth, bm25Params(deps.config.search));
   const [semantic, lexical] = await Promise.all([embedded ? nearestMessages(deps, embedded, depth, toWhere(filters)) : Promise.resolve([] as Ranking), readQuery<{ id: string; score: number }>(deps.pools.read, text, values)]);
   if (lexical.isErr()) return err(lexical.error);
   const ranked: Ranking = embedded ? fuseRankings(semantic, lexical.value, fusionFor(embedded.model, deps.config.search)) : lexical.value;

@@ -2,21 +2,21 @@ import type { SearchFilters } from '../vectors/where.js';
 import { searchConditions } from './searchFilters.js';
 import { Conditions } from './sql.js';
 
-/** BM25 parameters: k1 saturates term frequency, b normalises by document length. */
+/** BM25 parameters: k1 saturates term frequency, b normalises by document length (`[search] bm25_k1`, `bm25_b`). */
 export interface Bm25Params {
   k1: number;
   b: number;
 }
 
-/** Robertson/Spärck Jones defaults. */
-export const BM25: Bm25Params = { k1: 1.2, b: 0.75 };
+/** The BM25 parameters of a config's `[search]` section. */
+export const bm25Params = (search: { bm25_k1: number; bm25_b: number }): Bm25Params => ({ k1: search.bm25_k1, b: search.bm25_b });
 
 /**
  * BM25 over the read model's `messages.search` tsvector, with document frequencies, document count
  * and average length from the `lexical-stats` projection. Any query lexeme may match (OR), as BM25
  * does; term frequency and document length come from the tsvector's positions.
  */
-export function bm25Sql(query: string, filters: SearchFilters, limit: number, params: Bm25Params = BM25): { text: string; values: unknown[] } {
+export function bm25Sql(query: string, filters: SearchFilters, limit: number, params: Bm25Params): { text: string; values: unknown[] } {
   const k1 = Number(params.k1);
   const b = Number(params.b);
   const where = new Conditions();

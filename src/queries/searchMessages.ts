@@ -10,7 +10,7 @@ import { toWhere, type SearchFilters } from '../vectors/where.js';
 import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
 import { searchFiltersSchema } from './searchFilters.js';
 import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
-import { bm25Sql } from './searchLexical.js';
+import { bm25Params, bm25Sql } from './searchLexical.js';
 import { readQuery } from './sql.js';
 import { embedForLive, queryVectors, withTimeout } from './semantic.js';
 
@@ -103,7 +103,7 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     const wantsSemantic = body.mode !== 'fts';
     const [semantic, lexical] = await Promise.all([
       wantsSemantic ? semanticRanking(deps, c, body, depth) : Promise.resolve(undefined),
-      body.mode !== 'semantic' || !deps.vectors ? readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(body.query, filters, depth)) : undefined,
+      body.mode !== 'semantic' || !deps.vectors ? readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(deps, body.query, filters, depth)) : undefined,
     ]);
     const degraded = wantsSemantic && semantic === undefined;
     let lexicalRanking: Ranking = [];
@@ -111,7 +111,7 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
       if (lexical.isErr()) return errorResponse(c, lexical.error);
       lexicalRanking = lexical.value;
     } else if (degraded) {
-      const fallback = await readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(body.query, filters, depth));
+      const fallback = await readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(deps, body.query, filters, depth));
       if (fallback.isErr()) return errorResponse(c, fallback.error);
       lexicalRanking = fallback.value;
     }
@@ -160,7 +160,7 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
   });
 };
 
-function sqlArgs(query: string, filters: SearchFilters, depth: number): [string, unknown[]] {
-  const { text, values } = bm25Sql(query, filters, depth);
+function sqlArgs(deps: AppDeps, query: string, filters: SearchFilters, depth: number): [string, unknown[]] {
+  const { text, values } = bm25Sql(query, filters, depth, bm25Params(deps.config.search));
   return [text, values];
 }

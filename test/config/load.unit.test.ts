@@ -31,6 +31,7 @@ describe('config defaults', () => {
     expect(c.chroma).toMatchObject({ collection_prefix: 'sekha_messages', space: 'cosine', construction_ef: 200, search_ef: 100, m: 16, batch_size: 500 });
     expect(c.projections).toMatchObject({ batch_size: 500, poll_interval_ms: 1000, lease: true });
     expect(c.context).toMatchObject({ default_budget: 8000, recency_half_life_days: 7 });
+    expect(c.search).toMatchObject({ bm25_k1: 0.9, bm25_b: 0.3 });
     expect(c.summaries).toMatchObject({ model: 'llama3.1:8b', enabled: true });
     expect(c.data_dir).toBe('./data');
     expect(c.log_level).toBe('info');
@@ -116,6 +117,12 @@ describe('config error messages name the key, the value and what is allowed', ()
   it('bad enum', () => {
     expect(failure('[server]\nrole = "worker"\n')).toBe('config: server.role = "worker" is invalid: allowed: one of "all", "api", "projector"');
     expect(failure(undefined, { SEKHA_CHROMA__SPACE: 'manhattan' })).toBe('config: chroma.space = "manhattan" is invalid: allowed: one of "cosine", "l2", "ip"');
+  });
+
+  it('BM25 parameters out of range', () => {
+    expect(failure('[search]\nbm25_b = 1.5\n')).toMatch(/^config: search\.bm25_b = 1\.5 is invalid/);
+    expect(failure(undefined, { SEKHA_SEARCH__BM25_K1: '-1' })).toMatch(/^config: search\.bm25_k1 = "-1" is invalid/);
+    expect(config(undefined, { SEKHA_SEARCH__BM25_K1: '1.2', SEKHA_SEARCH__BM25_B: '0.75' }).search).toMatchObject({ bm25_k1: 1.2, bm25_b: 0.75 });
   });
 
   it('bad URL, without showing its password', () => {

@@ -1,5 +1,6 @@
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
+import type { ProjectionDefinition } from '../../src/projections/types.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 import { silentLogger } from '../projections/helpers.js';
 
@@ -10,11 +11,11 @@ export interface QueryApp extends TestApp {
 }
 
 /** A test app with a projection runtime running the read model on its database, its bus in deps. */
-export async function createQueryApp(options: Parameters<typeof createTestApp>[0] = {}): Promise<QueryApp> {
+export async function createQueryApp(options: Parameters<typeof createTestApp>[0] = {}, moreProjections: ProjectionDefinition[] = []): Promise<QueryApp> {
   const t = await createTestApp(options);
   const runtime = createProjectionRuntime(
     { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 100, pollIntervalMs: 500, leaseCheckMs: 500 },
-    [readModelDefinition],
+    [readModelDefinition, ...moreProjections],
   );
   await runtime.start();
   t.deps.progress = runtime.bus;

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
+import { bm25Sql, type Bm25Params } from '../../src/queries/searchLexical.js';
+import { rng } from '../../bench/corpus.js';
+import { until } from '../projections/helpers.js';
+import { sendJson } from '../support/testApp.js';
+import { createQueryApp, type QueryApp } from './support.js';
+
+const VOCABULARY = ['harbour', 'lantern', 'orchard', 'glacier', 'violin', 'meadow', 'compass', 'falcon', 'quarry', 'thimble'];
+
+let t: QueryApp;
+const docs: { id: string; content: string }[] = [];
+
+beforeAll(async () => {
+  t = await createQueryApp({}, [lexicalStatsDefinition]);
+  // Messages of varied lengths with skewed word frequencies, so that tf, df and length all matter.
+  const random = rng(11);
+  const contents = Array.from({ length: 40 }, () =>
+    Array.from({ length: 1 + Math.floor(random() * 25) }, () => VOCABULARY[Math.floor(random() ** 2 * VOCABULARY.length)]!).join(' '),
+  );
+  const c = await t.create({ label: 'bm25', folder: '/bm25', messages: contents.map((content) => ({ role: 'user', content })) });
+  await until(async () => (await t.deps.pools.read.query('select count(*)::int as n from lexical_totals where docs = 40')).rows[0]?.n === 1, 15_000, 'lexical stats');
+  const { rows } = await t.deps.pools.read.query<{ id: string; content: string }>('select id::text, content from messages where conversation_id = $1', [c.id]);
+  docs.push(...rows);
+});
+afterAll(() => t.close());
+
+/** BM25 computed here from PostgreSQL's own lexemes: the reference the SQL must agree with. */
+async function reference(query: string, p: Bm25Params): Promise<Map<string, number>> {
+  const lexemes = async (text: string) =>
+    (await t.deps.pools.read.query<{ lexeme: string; tf: number }>(`select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(to_tsvector('english', $1))`, [text])).rows;
+  const perDoc = await Promise.all(docs.map(async (d) => ({ id: d.id, terms: new Map((await lexemes(d.content)).map((l) => [l.lexeme, l.tf])) })));
+  const len = (terms: Map<string, number>) => [...terms.values()].reduce((a, b) => a + b, 0);
+  const avgdl = perDoc.reduce((a, d) => a + len(d.terms), 0) / perDoc.length;
+  const scores = new Map<string, number>();
+  for (const { lexeme } of await lexemes(query)) {
+    const df = perDoc.filter((d) => d.terms.has(lexeme)).length;
+    const idf = Math.log(1 + (perDoc.length - df + 0.5) / (df + 0.5));
+    for (const d of perDoc) {
+      const tf = d.terms.get(lexeme);
+      if (!tf) continue;
+      const s = (idf * (tf * (p.k1 + 1))) / (tf + p.k1 * (1 - p.b + (p.b * len(d.terms)) / avgdl));
+      scores.set(d.id, (scores.get(d.id) ?? 0) + s);
+    }
+  }
+  return scores;
+}
+
+describe('BM25 in SQL', () => {
+  it('scores as the BM25 formula does, for the textbook parameters and for ours', async () => {
+    for (const params of [{ k1: 1.2, b: 0.75 }, { k1: 0.9, b: 0.3 }, { k1: 2, b: 0 }]) {
+      for (const query of ['harbour', 'glacier violin', 'thimble quarry falcon', 'lanterns in the orchard']) {
+        const { text, values } = bm25Sql(query, { folder: '/bm25' }, 100, params);
+        const sql = (await t.deps.pools.read.query<{ id: string; score: number }>(text, values)).rows;
+        const expected = await reference(query, params);
+        expect(sql.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
+        for (const r of sql) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);
+        // Best first.
+        expect(sql.map((r) => r.score)).toEqual([...sql.map((r) => r.score)].sort((a, b) => b - a));
+      }
+    }
+  });
+
+  it('the query route uses [search] bm25_k1 and bm25_b', async () => {
+    const ranked = async (app: QueryApp) => {
+      const res = await sendJson(app.app, 'POST', '/api/v1/query', { query: 'thimble harbour', mode: 'fts', limit: 40, filters: { folder: '/bm25' } });
+      expect(res.status).toBe(200);
+      return res.body.results.map((r: { message_id: string; score: number }) => [r.message_id, r.score]);
+    };
+    const expected = [...(await reference('thimble harbour', { k1: 0.9, b: 0.3 }))].sort((a, b) => b[1] - a[1]);
+    const got = await ranked(t);
+    expect(got.map((r: [string, number]) => r[1])).toEqual(expected.map(([, s]) => expect.closeTo(s, 9)));
+  });
+});
