@@ -101,6 +101,13 @@ function ftsWhere(body: Body): { where: Conditions; q: string } {
 
 const FROM = `from messages m join conversations c on c.id = m.conversation_id, query`;
 
+/**
+ * The snippet is HTML (matches in <mark>): the content is escaped first, so that a message holding
+ * markup cannot inject it into a page that shows snippets. Entities are tokens of their own to the
+ * text parser, so escaping moves no match.
+ */
+const escapeHtmlSql = (expr: string) => `replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;')`;
+
 /** Ranks matching messages with ts_rank, then highlights only the page's rows (ts_headline is costly). */
 export function ftsSql(body: Body): { text: string; values: unknown[] } {
   const { where, q } = ftsWhere(body);
@@ -116,7 +123,7 @@ export function ftsSql(body: Body): { text: string; values: unknown[] } {
        order by rank desc, m.timestamp desc, m.id
        limit ${limit} offset ${offset}
     )
-    select hits.*, ts_headline('${FTS_CONFIG}', hits.content, query.tsq,
+    select hits.*, ts_headline('${FTS_CONFIG}', ${escapeHtmlSql('hits.content')}, query.tsq,
              'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
       from hits, query
      order by rank desc, timestamp desc, id`;

@@ -26,6 +26,11 @@ beforeAll(async () => {
     folder: '/home',
     messages: [{ role: 'user', content: [{ type: 'text', text: 'Look at this postgres diagram' }, { type: 'image_url', image_url: { url: 'https://x.test/a.png' } }] }],
   });
+  await seed('markup', {
+    label: 'web',
+    folder: '/web',
+    messages: [{ role: 'user', content: 'An xylophone <img src=x onerror="alert(1)"> & <b>bold</b> xylophone' }],
+  });
   await seed('gone', { label: 'db', folder: '/eng', messages: [{ role: 'user', content: 'postgres postgres postgres in a deleted conversation' }] });
   last = (await sendJson(t.app, 'DELETE', `/api/v1/conversations/${ids.gone}`)).body.position;
 });
@@ -46,6 +51,15 @@ describe('POST /api/v1/search/fts', () => {
     const long = res.body.results[2];
     expect(long.snippet.length).toBeLessThan(long.content.length);
     expect(long.snippet).toContain('<mark>Postgres</mark>');
+  });
+
+  it('escapes the message’s own markup in snippets, keeping only the <mark> highlights', async () => {
+    const res = await search({ query: 'xylophone bold' });
+    expect(res.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.markup]);
+    const { snippet, content } = res.body.results[0];
+    expect(content).toContain('<img src=x onerror="alert(1)">');
+    expect(snippet).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;b&gt;<mark>bold</mark>&lt;/b&gt;');
+    expect(snippet.replace(/<\/?mark>/g, '')).not.toMatch(/[<>"]/);
   });
 
   it('understands web-search syntax: phrases, or, and -exclusion', async () => {
