@@ -1,7 +1,8 @@
+import { okAsync } from 'neverthrow';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { comparePositions, START, type Position, type RecordedEvent } from '../eventstore/index.js';
-import { readAll } from '../eventstore/read.js';
+import { readAll, type ReadError } from '../eventstore/read.js';
 import type { ProgressBus } from './bus.js';
 import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from './checkpoints.js';
 import type { Lease } from './lease.js';
@@ -181,7 +182,9 @@ export function startRunner(options: RunnerOptions): Runner {
         prefetched = undefined;
         const read = ahead?.isOk() && ahead.value.length > 0 ? ahead : await readAll(pool, position, options.batchSize);
         if (read.isErr()) throw read.error.cause instanceof Error ? read.error.cause : new Error('event store unavailable');
-        const events = read.value;
+        const batch = read.value;
+        const take = projector.kind === 'external' && projector.batchLimit && batch.length > 0 ? Math.min(batch.length, Math.max(1, projector.batchLimit(batch))) : batch.length;
+        const events = take < batch.length ? batch.slice(0, take) : batch;
         if (events.length === 0) {
           setStatus('idle');
           // Events after the checkpoint that readAll cannot see yet wait on an older open
@@ -205,11 +208,15 @@ export function startRunner(options: RunnerOptions): Runner {
           continue;
         }
         const to = events.at(-1)!.position;
-        const next: ProjectorStatus = events.length >= options.batchSize ? 'catching_up' : 'running';
+        const rest = batch.slice(take);
+        const next: ProjectorStatus = rest.length > 0 || batch.length >= options.batchSize ? 'catching_up' : 'running';
         if (!lease.held) continue;
         // External work can take long (embedding): show it as working, not idle, meanwhile.
         if (projector.kind === 'external' && status === 'idle') setStatus(next);
-        if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
+        // The rest of a batch cut short is the next batch as read (events in order, gap-safe already);
+        // a full batch has its successor read while this one is applied.
+        if (rest.length > 0) prefetched = { from: to, read: okAsync<RecordedEvent[], ReadError>(rest) };
+        else if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
         if (outcome === 'applied') {

@@ -31,6 +31,11 @@ export interface ExternalProjector extends ProjectorBase {
   kind: 'external';
   setup?(): Promise<void>;
   apply(events: RecordedEvent[]): Promise<void>;
+  /**
+   * How many leading events of a read batch to apply at once (at least one is). For slow work the
+   * checkpoint, the lag and the progress then move every few seconds rather than once per read batch.
+   */
+  batchLimit?(events: readonly RecordedEvent[]): number;
 }
 
 /**

@@ -14,6 +14,22 @@ export interface PlannedMessage {
   text: string;
 }
 
+/**
+ * How many leading events hold about `maxTexts` messages to embed (at least one event): the vector
+ * projector applies that many at once, so a slow embedder moves its checkpoint and lag every batch of
+ * texts rather than once per 500 events (which can hold thousands of messages).
+ */
+export function eventsForTexts(events: readonly RecordedEvent[], maxTexts: number): number {
+  let texts = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const messages = (e.data as Loose).messages;
+    if (e.type === 'MessagesAppended' && Array.isArray(messages)) texts += messages.length;
+    if (texts >= maxTexts) return i + 1;
+  }
+  return events.length;
+}
+
 /** What one batch does to the vectors, with attributes as they stand after the batch. */
 export interface VectorPlan {
   /** Conversation attributes after the batch (new and changed ones); a deleted one maps to undefined. */

@@ -6,7 +6,7 @@ import { addProcessed, collectionOfVersion, nextModel, registerVersion, VECTORS 
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../vectors/metadata.js';
 import type { VectorStore } from '../vectors/store.js';
 import type { ExternalProjector, ProjectionDefinition } from './types.js';
-import { planVectorBatch, VECTOR_EVENTS } from './vectorPlan.js';
+import { eventsForTexts, planVectorBatch, VECTOR_EVENTS } from './vectorPlan.js';
 
 export interface VectorProjectionDeps {
   /** The primary pool (the projector's own attribute table, the collections table). */
@@ -18,6 +18,8 @@ export interface VectorProjectionDeps {
   configuredModel: string;
   /** Texts per embedder call (embedding.batch_size). */
   embedBatchSize: number;
+  /** Texts per applied batch, so per checkpoint move (chroma.batch_size: one Chroma write at most). */
+  textsPerBatch: number;
   logger: Logger;
 }
 
@@ -69,6 +71,7 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
     name: VECTORS,
     version,
     handles: VECTOR_EVENTS,
+    batchLimit: (events) => eventsForTexts(events, deps.textsPerBatch),
     async setup() {
       const existing = await collectionOfVersion(deps.pool, version);
       const model = existing?.model ?? (await nextModel(deps.pool, deps.configuredModel));

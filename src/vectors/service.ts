@@ -47,6 +47,7 @@ export async function startVectorService(
     embedderFor: (model) => embedders.embedderFor(model),
     configuredModel: embedders.configuredModel,
     embedBatchSize: config.embedding.batch_size,
+    textsPerBatch: config.chroma.batch_size,
     logger,
   });
   return {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventStore, type EventStore } from '../../src/eventstore/index.js';
+import { createEventStore, START, type EventStore } from '../../src/eventstore/index.js';
+import { readAll } from '../../src/eventstore/read.js';
 import { listCheckpoints, readCheckpoint } from '../../src/projections/checkpoints.js';
 import { LEASE_NAMESPACE } from '../../src/projections/lease.js';
 import { requestRebuild } from '../../src/projections/versions.js';
@@ -89,6 +90,38 @@ describe('projection runtime', () => {
     const scratch = await buildFromScratch(db.pool, db.url, 90);
     expect(live.conversations).toHaveLength(18);
     expect(live).toEqual(scratch);
+  });
+
+  it('an external projector with a batch limit gets each event once, in order, a few at a time, the checkpoint moving after each', async () => {
+    const applied: string[][] = [];
+    const collector: ProjectionDefinition = {
+      name: 'collector',
+      create: (version) => ({
+        kind: 'external',
+        name: 'collector',
+        version,
+        handles: ['ConversationStarted', 'MessagesAppended', 'ConversationLabeled', 'ConversationMovedToFolder', 'ConversationPinned', 'ConversationArchived', 'ConversationDeleted'],
+        batchLimit: () => 2,
+        apply: async (events) => {
+          applied.push(events.map((e) => e.eventId));
+        },
+      }),
+    };
+    const last = await seedHistory(store, 4);
+    const r = runtime([collector], 7);
+    const moves: number[] = [];
+    r.bus.on('progress', (p: { name: string; events: number }) => {
+      if (p.name === 'collector') moves.push(p.events);
+    });
+    await r.start();
+    await caughtUp(db.pool, last, 'collector');
+    await stop(r);
+    const all = (await readAll(db.pool, START, 100_000))._unsafeUnwrap();
+    const handled = new Set(collector.create(1).handles);
+    expect(applied.flat()).toEqual(all.filter((e) => handled.has(e.type)).map((e) => e.eventId));
+    // Read in batches of 7, applied two events at a time: the checkpoint moved once per two events.
+    expect(moves.every((n) => n <= 2)).toBe(true);
+    expect(moves.reduce((a, b) => a + b, 0)).toBe(all.length);
   });
 
   it('runs each projector on exactly one of two runtimes, and the other takes over when the leader stops', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventstore/index.js';
-import { planVectorBatch } from '../../src/projections/vectorPlan.js';
+import { eventsForTexts, planVectorBatch } from '../../src/projections/vectorPlan.js';
 
 const C = '00000000-0000-4000-8000-00000000000c';
 const [M1, M2, M3] = ['10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000002', '10000000-0000-4000-8000-000000000003'];
@@ -44,5 +44,19 @@ describe('planVectorBatch', () => {
     expect([...gone.deleted]).toEqual([C]);
     expect(gone.updated.size).toBe(0);
     expect(gone.attributes.get(C)).toBeUndefined();
+  });
+});
+
+describe('eventsForTexts', () => {
+  const appended = (k: number) => ev('MessagesAppended', { messages: Array.from({ length: k }, (_, i) => message(`m${i}`, 'x')) });
+
+  it('takes the leading events that hold the texts, at least one event, all when they hold fewer', () => {
+    const events = [ev('ConversationStarted'), appended(10), ev('ConversationPinned'), appended(10), appended(10)];
+    expect(eventsForTexts(events, 10)).toBe(2);
+    expect(eventsForTexts(events, 15)).toBe(4);
+    expect(eventsForTexts(events, 1000)).toBe(5);
+    expect(eventsForTexts([appended(5000), appended(1)], 500)).toBe(1);
+    expect(eventsForTexts([ev('ConversationStarted'), ev('ConversationArchived')], 1)).toBe(2);
+    expect(eventsForTexts([], 10)).toBe(0);
   });
 });
