@@ -11,6 +11,8 @@ declare module 'hono' {
     scopes: readonly Scope[];
     /** A child logger carrying the request id. */
     log: Logger;
+    /** Set once the request is in the metrics (by whichever metrics middleware saw it answered). */
+    metricsRecorded: boolean;
   }
 }
 

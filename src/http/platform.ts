@@ -11,7 +11,7 @@ import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metricsRoute.js';
 import { auth } from './middleware/auth.js';
 import { compress } from './middleware/compress.js';
-import { recordMetrics } from './middleware/metrics.js';
+import { recordEarlyAnswers, recordMetrics } from './middleware/metrics.js';
 import { rateLimit } from './middleware/rateLimit.js';
 import { requestContext } from './middleware/requestId.js';
 import type { App } from './openapi.js';
@@ -25,7 +25,7 @@ export interface PlatformOptions {
 }
 
 /**
- * The platform around the routes, in order: CORS → auth → rate limit → metrics → compression
+ * The platform around the routes, in order: early-answer metrics → CORS → auth → rate limit → metrics → compression
  * (request context comes before, body limit after, in createApp); plus /ready, /metrics, /openapi.json, /docs.
  * Uses `deps.metrics`, creating it when absent.
  */
@@ -34,7 +34,7 @@ export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Re
   const metrics: Metrics = (deps.metrics ??= createMetrics());
   metrics.watchPool('write', deps.pools.write);
   if (deps.pools.separateRead) metrics.watchPool('read', deps.pools.read);
-  const middleware: MiddlewareHandler[] = [];
+  const middleware: MiddlewareHandler[] = [recordEarlyAnswers(metrics)];
   if (api.cors_origins.length > 0) {
     middleware.push(
       cors({

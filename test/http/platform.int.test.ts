@@ -117,6 +117,26 @@ describe('metrics', () => {
     expect(text).toMatch(/sekha_db_pool_connections\{pool="write",state="waiting"\} 0/);
   });
 
+  it('counts requests refused before the metrics middleware: 401, 403 and 429, once each', async () => {
+    const t = await appWith({ rate_limit_requests: 60, rate_limit_burst: 1 });
+    expect((await sendJson(t.app, 'GET', '/api/v1/conversations')).status).toBe(401);
+    expect((await sendJson(t.app, 'POST', '/api/v1/projections/read-model/rebuild', {}, auth)).status).toBe(403);
+    let served = 0;
+    while ((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, auth)).status === 200) served++;
+    expect(served).toBeGreaterThan(0);
+    expect(served).toBeLessThan(5);
+    const text = await (await t.app.request('/metrics')).text();
+    for (const [method, route, status, n] of [
+      ['GET', '/api/v1/conversations', '401', 1],
+      ['POST', '/api/v1/projections/{name}/rebuild', '403', 1],
+      ['GET', '/api/v1/conversations', '200', served],
+      ['GET', '/api/v1/conversations', '429', 1],
+    ]) {
+      expect(text).toContain(`sekha_http_requests_total{method="${method}",route="${route}",status="${status}"} ${n}`);
+      expect(text).toContain(`sekha_http_request_duration_seconds_count{method="${method}",route="${route}",status="${status}"} ${n}`);
+    }
+  });
+
   it('records what other modules report (projection lag, embed latency)', async () => {
     const t = await appWith();
     t.deps.metrics!.embedLatency.observe({ provider: 'local', model: 'test-model' }, 0.02);
