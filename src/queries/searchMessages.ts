@@ -1,18 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { AppDeps } from '../http/deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
-import { liveCollection, VECTORS } from '../vectors/collections.js';
-import { toWhere, type SearchFilters } from '../vectors/where.js';
+import { VECTORS } from '../vectors/collections.js';
+import type { SearchFilters } from '../vectors/where.js';
 import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
 import { searchFiltersSchema } from './searchFilters.js';
-import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
-import { bm25Params, bm25Sql } from './searchLexical.js';
 import { readQuery } from './sql.js';
-import { embedForLive, queryVectors, withTimeout } from './semantic.js';
+import { rankMessages } from './rankMessages.js';
 
 const bodySchema = (deps: AppDeps) => {
   const limits = deps.config.api;
@@ -65,24 +62,6 @@ const route = (deps: AppDeps) =>
     },
   });
 
-/** The semantic ranking, or undefined when vectors cannot answer now (no Chroma, embedder down, not caught up). */
-async function semanticRanking(deps: AppDeps, c: Context, body: Body, depth: number): Promise<Ranking | undefined> {
-  if (!deps.vectors) return undefined;
-  const position = requestedPosition(c);
-  if (position.isOk() && position.value) {
-    const waited = await waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms);
-    if (waited.isErr()) return undefined;
-  }
-  const embedded = await embedForLive(deps, body.query);
-  if (!embedded) return undefined;
-  try {
-    return await withTimeout(queryVectors(deps.vectors.store, embedded.collection, embedded.vector, depth, toWhere(body.filters as SearchFilters)), 10_000);
-  } catch (e) {
-    c.get('log')?.warn({ err: { message: (e as Error).message } }, 'semantic search unavailable; answering from full-text search');
-    return undefined;
-  }
-}
-
 interface HydratedRow {
   id: string;
   conversation_id: string;
@@ -100,28 +79,13 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     const filters = body.filters as SearchFilters;
     // Each side ranks deeper than the page so that fusion has room to reorder.
     const depth = Math.max(body.offset + body.limit, 50);
-    const wantsSemantic = body.mode !== 'fts';
-    const [semantic, lexical] = await Promise.all([
-      wantsSemantic ? semanticRanking(deps, c, body, depth) : Promise.resolve(undefined),
-      body.mode !== 'semantic' || !deps.vectors ? readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(deps, body.query, filters, depth)) : undefined,
-    ]);
-    const degraded = wantsSemantic && semantic === undefined;
-    let lexicalRanking: Ranking = [];
-    if (lexical) {
-      if (lexical.isErr()) return errorResponse(c, lexical.error);
-      lexicalRanking = lexical.value;
-    } else if (degraded) {
-      const fallback = await readQuery<{ id: string; score: number }>(deps.pools.read, ...sqlArgs(deps, body.query, filters, depth));
-      if (fallback.isErr()) return errorResponse(c, fallback.error);
-      lexicalRanking = fallback.value;
-    }
-    let ranked: Ranking;
-    if (degraded || body.mode === 'fts') ranked = lexicalRanking;
-    else if (body.mode === 'semantic') ranked = semantic!;
-    else {
-      const live = deps.vectors ? await liveCollection(deps.pools.read).catch(() => undefined) : undefined;
-      ranked = fuseRankings(semantic!, lexicalRanking, fusionFor(live?.model, deps.config.search));
-    }
+    // With min_position, the vectors must have passed it too, or the semantic side sits this one out.
+    const position = requestedPosition(c);
+    const vectorsReady =
+      position.isOk() && position.value ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk()) : true;
+    const ranking = await rankMessages(deps, { query: body.query, filters, depth, mode: body.mode, vectorsReady });
+    if (ranking.isErr()) return errorResponse(c, ranking.error);
+    const { ranked, degraded } = ranking.value;
     const page = ranked.slice(body.offset, body.offset + body.limit);
     const rows = await readQuery<HydratedRow>(
       deps.pools.read,
@@ -159,8 +123,3 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     });
   });
 };
-
-function sqlArgs(deps: AppDeps, query: string, filters: SearchFilters, depth: number): [string, unknown[]] {
-  const { text, values } = bm25Sql(query, filters, depth, bm25Params(deps.config.search));
-  return [text, values];
-}

@@ -1,0 +1,74 @@
+import { err, ok, type Result } from 'neverthrow';
+import type { AppDeps } from '../http/deps.js';
+import type { ApiError } from '../http/errors.js';
+import type { VectorHit } from '../vectors/store.js';
+import { toWhere, type SearchFilters } from '../vectors/where.js';
+import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
+import { bm25Params, bm25Sql } from './searchLexical.js';
+import { embedForLive, queryVectors, withTimeout } from './semantic.js';
+import { readQuery } from './sql.js';
+
+export type SearchMode = 'semantic' | 'fts' | 'hybrid';
+
+export interface MessageRanking {
+  /** Message ids, best first: the mode's ranking, or BM25 alone when degraded. */
+  ranked: Ranking;
+  /** The semantic side's hits (cosine similarity), when it answered. */
+  semantic: VectorHit[] | undefined;
+  /** Semantic was wanted but vectors could not answer (no Chroma, embedder down, not caught up). */
+  degraded: boolean;
+}
+
+/** The BM25 ranking of the read model's messages. */
+export function lexicalRanking(deps: AppDeps, query: string, filters: SearchFilters, depth: number) {
+  const { text, values } = bm25Sql(query, filters, depth, bm25Params(deps.config.search));
+  return readQuery<{ id: string; score: number }>(deps.pools.read, text, values);
+}
+
+/** The semantic ranking, or undefined when vectors cannot answer now. */
+async function semanticRanking(
+  deps: AppDeps,
+  query: string,
+  filters: SearchFilters,
+  depth: number,
+  vectorsReady: Promise<boolean> | boolean,
+): Promise<{ hits: VectorHit[]; model: string } | undefined> {
+  if (!deps.vectors || !(await vectorsReady)) return undefined;
+  const embedded = await embedForLive(deps, query);
+  if (!embedded) return undefined;
+  try {
+    const hits = await withTimeout(queryVectors(deps.vectors.store, embedded.collection, embedded.vector, depth, toWhere(filters)), 10_000);
+    return { hits, model: embedded.model };
+  } catch (e) {
+    deps.logger.warn({ err: { message: (e as Error).message } }, 'semantic search unavailable; answering from full-text search');
+    return undefined;
+  }
+}
+
+/**
+ * Ranks messages for a query as POST /api/v1/query does, `depth` deep on each side: semantic (Chroma),
+ * fts (BM25 in SQL) or hybrid (weighted reciprocal-rank fusion, weights per embedding model). When
+ * vectors cannot answer, the ranking is BM25's and says degraded. `vectorsReady` resolving false skips
+ * the semantic side (the vectors are behind what the caller must see); BM25 runs meanwhile.
+ */
+export async function rankMessages(
+  deps: AppDeps,
+  input: { query: string; filters: SearchFilters; depth: number; mode: SearchMode; vectorsReady?: Promise<boolean> | boolean },
+): Promise<Result<MessageRanking, ApiError>> {
+  const { query, filters, depth, mode } = input;
+  const wantsSemantic = mode !== 'fts';
+  // Semantic-only asks BM25 only if it has to fall back; the others ask both sides at once.
+  const [semantic, lexical] = await Promise.all([
+    wantsSemantic ? semanticRanking(deps, query, filters, depth, input.vectorsReady ?? true) : Promise.resolve(undefined),
+    mode !== 'semantic' || !deps.vectors ? lexicalRanking(deps, query, filters, depth) : undefined,
+  ]);
+  const degraded = wantsSemantic && semantic === undefined;
+  const lexicalResult = lexical ?? (degraded ? await lexicalRanking(deps, query, filters, depth) : undefined);
+  if (lexicalResult?.isErr()) return err(lexicalResult.error);
+  const bm25: Ranking = lexicalResult?.isOk() ? lexicalResult.value : [];
+  let ranked: Ranking;
+  if (degraded || mode === 'fts') ranked = bm25;
+  else if (mode === 'semantic') ranked = semantic!.hits;
+  else ranked = fuseRankings(semantic!.hits, bm25, fusionFor(semantic!.model, deps.config.search));
+  return ok({ ranked, semantic: semantic?.hits, degraded });
+}
