@@ -21,21 +21,48 @@ const insert = (notify: boolean) => `
   ${notify ? ", n as (select pg_notify('sekha_bench', max(global_position)::text) from ins)" : ''}
   select ${notify ? '(select count(*) from n)' : '1'} from ins`;
 
+/** What the writers' backends wait on, sampled from pg_stat_activity every few ms (the profile). */
+const waits = new Map<string, number>();
+async function sampleWaits(until: number): Promise<void> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    while (performance.now() < until) {
+      const { rows } = await client.query<{ w: string }>(
+        `select coalesce(wait_event_type || ':' || wait_event, 'CPU (no wait)') as w from pg_stat_activity
+          where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+      );
+      for (const { w } of rows) waits.set(w, (waits.get(w) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 async function run(notify: boolean, writers: number): Promise<number> {
   let commits = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
+  await Promise.all([
+    sampleWaits(deadline),
+    ...Array.from({ length: writers }, async () => {
       const stream = randomUUID();
       for (let v = 1; performance.now() < deadline; v++) {
         await pool.query(insert(notify), [stream, v, randomUUID()]);
         commits++;
       }
     }),
-  );
+  ]);
   return commits / ((performance.now() - started) / 1000);
 }
+
+const topWaits = () => {
+  const total = [...waits.values()].reduce((a, b) => a + b, 0) || 1;
+  const top = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([w, n]) => `${w} ${Math.round((100 * n) / total)}%`);
+  waits.clear();
+  return top.join(', ');
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
@@ -43,12 +70,16 @@ try {
   console.log(`NOTIFY cost: ${embedded ? 'embedded' : 'DATABASE_URL'}, ${RUNS} interleaved runs x ${SECONDS}s, medians`);
   for (const writers of [1, 16]) {
     const results: Record<string, number[]> = { without: [], with: [] };
+    const profile: Record<string, string[]> = { without: [], with: [] };
     for (let r = 0; r < RUNS; r++) {
       results.without!.push(await run(false, writers));
+      profile.without!.push(topWaits());
       results.with!.push(await run(true, writers));
+      profile.with!.push(topWaits());
     }
     const fmt = (xs: number[]) => `${Math.round(median(xs))} commits/s (runs ${xs.map(Math.round).join(', ')})`;
     console.log(`writers=${String(writers).padStart(2)}  without NOTIFY ${fmt(results.without!)}  with NOTIFY ${fmt(results.with!)}`);
+    console.log(`  backends waiting on (last run) — without: ${profile.without!.at(-1)}; with: ${profile.with!.at(-1)}`);
   }
 } finally {
   await pool.end();
