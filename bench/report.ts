@@ -81,10 +81,17 @@ function otherTables(report: BenchReport): string {
       out.push('unavailable' in r ? `| ${s.size} | ${mode} | — | — | ${r.unavailable} |` : `| ${s.size} | ${mode} | ${r.p50} | ${r.p95} | ${r.n} |`);
     }
   }
-  out.push('', '### Projector catch-up after seeding (events/s, seeding included)', '', '| corpus | projector | seconds after seeding | events/s |', '|---|---|---|---|');
+  out.push(
+    '',
+    '### Projector catch-up after seeding (from the first write until caught up, seeding included)',
+    '',
+    '| corpus | projector | seconds after seeding | events/s | messages/s |',
+    '|---|---|---|---|---|',
+  );
   for (const s of report.sizes) {
     for (const [name, secs] of Object.entries(s.catch_up_seconds)) {
-      out.push(`| ${s.size} | ${name} | ${secs === undefined ? 'did not catch up' : secs.toFixed(1)} | ${fmt(s.catch_up_events_per_second[name])} |`);
+      const messagesPerSecond = secs === undefined ? undefined : Math.round((s.size * 10) / Math.max(secs + s.seed_seconds, 0.001));
+      out.push(`| ${s.size} | ${name} | ${secs === undefined ? 'did not catch up' : secs.toFixed(1)} | ${fmt(s.catch_up_events_per_second[name])} | ${fmt(messagesPerSecond)} |`);
     }
   }
   out.push(
@@ -191,4 +198,12 @@ ${otherTables(report)}
     files.push(svg, `${ROOT}BENCHMARKS.md`);
   }
   return files;
+}
+
+// `npx tsx bench/report.ts bench/results/<file>.json`: regenerates BENCHMARKS.md and the plot from a result.
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2]) {
+  const { readFile } = await import('node:fs/promises');
+  const report = JSON.parse(await readFile(process.argv[2], 'utf8')) as BenchReport;
+  const written = await writeReport(report, { quick: false });
+  process.stdout.write(`wrote ${written.join(', ')}\n`);
 }
