@@ -82,7 +82,9 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     // With min_position, the vectors must have passed it too, or the semantic side sits this one out.
     const position = requestedPosition(c);
     const vectorsReady =
-      position.isOk() && position.value ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk()) : true;
+      body.mode !== 'fts' && deps.vectors && position.isOk() && position.value
+        ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk())
+        : true;
     const ranking = await rankMessages(deps, { query: body.query, filters, depth, mode: body.mode, vectorsReady });
     if (ranking.isErr()) return errorResponse(c, ranking.error);
     const { ranked, degraded } = ranking.value;

@@ -2,7 +2,7 @@ import type { Where } from 'chromadb';
 import type { AppDeps } from '../http/deps.js';
 import { liveCollection } from '../vectors/collections.js';
 import type { VectorHit, VectorStore } from '../vectors/store.js';
-import { isBroad, matchesWhere } from '../vectors/where.js';
+import { isBroad, passesBroad } from '../vectors/where.js';
 
 /** Rejects when `p` takes longer than `ms`: a hung embedder or Chroma must not hang a request. */
 export const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -32,7 +32,7 @@ export async function queryVectors(store: VectorStore, collection: string, vecto
   if (where === undefined || !isBroad(where)) return store.query(collection, vector, limit, where);
   const depth = limit * 2;
   const hits = await store.query(collection, vector, depth, undefined);
-  const passing = hits.filter((h) => matchesWhere(h.metadata, where));
+  const passing = hits.filter((h) => passesBroad(h.metadata, where));
   if (passing.length >= limit || hits.length < depth) return passing.slice(0, limit);
   return store.query(collection, vector, limit, where);
 }
