@@ -16,7 +16,11 @@ async function throughput(seconds: number, writers: number, work: (writer: numbe
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
-      for (let i = 0; Date.now() < until; i++) total += await work(w, i);
+      for (let i = 0; Date.now() < until; i++) {
+        // Not `total += await …`: that reads total before the await, and concurrent writers' counts are lost.
+        const n = await work(w, i);
+        total += n;
+      }
     }),
   );
   return Math.round(total / ((performance.now() - started) / 1000));

@@ -31,6 +31,8 @@ export interface BenchReport {
   settings: { seconds_per_row: number; connections: number; seed: number };
   http_ceiling: LoadResult;
   sizes: SizeReport[];
+  /** What was done to the result after the run, and why. */
+  notes?: string[];
 }
 
 /** The performance guide's targets (p50, ms). */
@@ -183,7 +185,7 @@ vectorise; the larger corpora use a character-trigram hashing embedder served ov
 (\`bench/embedderServer.ts\`), which measures our pipeline, Chroma and the HTTP path without the model's cost.
 The model's cost is measured apart: \`npm run eval:vectors\`.
 
-HTTP ceiling (a bare Hono route answering \`{}\` on the same adapter, same run): p50 ${report.http_ceiling.p50} ms,
+${(report.notes ?? []).map((n) => `Note: ${n}\n\n`).join('')}HTTP ceiling (a bare Hono route answering \`{}\` on the same adapter, same run): p50 ${report.http_ceiling.p50} ms,
 p99 ${report.http_ceiling.p99} ms, ${report.http_ceiling.rps} req/s.
 
 ## Latency against the performance guide
