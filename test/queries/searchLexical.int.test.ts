@@ -19,7 +19,13 @@ beforeAll(async () => {
     Array.from({ length: 1 + Math.floor(random() * 25) }, () => VOCABULARY[Math.floor(random() ** 2 * VOCABULARY.length)]!).join(' '),
   );
   const c = await t.create({ label: 'bm25', folder: '/bm25', messages: contents.map((content) => ({ role: 'user', content })) });
-  await until(async () => (await t.deps.pools.read.query('select count(*)::int as n from lexical_totals where docs = 40')).rows[0]?.n === 1, 15_000, 'lexical stats');
+  // Two projectors, each at its own pace: wait for both the statistics and the read model's messages.
+  await until(
+    async () =>
+      (await t.deps.pools.read.query(`select (select docs from lexical_totals) = 40 and (select count(*) from messages where conversation_id = $1) = 40 as done`, [c.id])).rows[0]?.done === true,
+    15_000,
+    'lexical stats and read model',
+  );
   const { rows } = await t.deps.pools.read.query<{ id: string; content: string }>('select id::text, content from messages where conversation_id = $1', [c.id]);
   docs.push(...rows);
 });
