@@ -1,10 +1,7 @@
 import { ok } from 'neverthrow';
 import type { AppDeps } from '../http/deps.js';
 import { rankMessages } from '../queries/rankMessages.js';
-import { embedForLive, nearestMessages } from '../queries/semantic.js';
 import type { SearchFilters } from '../vectors/where.js';
-
-export { embedForLive, nearestMessages };
 
 /**
  * Hybrid ranking of messages for a query, as POST /api/v1/query ranks them, with each message's

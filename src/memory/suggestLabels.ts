@@ -5,7 +5,7 @@ import type { AppDeps } from '../http/deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { readQuery } from '../queries/sql.js';
-import { embedForLive, nearestMessages } from './hybrid.js';
+import { embedForLive, nearestMessages } from '../queries/semantic.js';
 import { suggestLabels, type KeyTerm, type Neighbour } from './labelVote.js';
 import { loadConversation } from './load.js';
 
@@ -50,7 +50,7 @@ export async function suggestLabelsFor(deps: AppDeps, conversationId: string) {
   const embedded = texts.length > 0 ? await embedForLive(deps, texts.join('\n').slice(0, EMBED_CHARS)) : undefined;
   let neighbours: Neighbour[] = [];
   if (embedded) {
-    const hits = await nearestMessages(deps, embedded, NEIGHBOURS * 8, { $and: [{ conversation_id: { $ne: conversationId } }, { status: { $eq: 'active' } }] });
+    const hits = (await nearestMessages(deps, embedded, NEIGHBOURS * 8, { $and: [{ conversation_id: { $ne: conversationId } }, { status: { $eq: 'active' } }] })) ?? [];
     const best = new Map<string, number>();
     for (const h of hits) {
       const cid = String(h.metadata?.conversation_id ?? '');

@@ -5,7 +5,7 @@ import type { VectorHit } from '../vectors/store.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
 import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Params, bm25Sql } from './searchLexical.js';
-import { embedForLive, queryVectors, withTimeout } from './semantic.js';
+import { embedForLive, nearestMessages } from './semantic.js';
 import { readQuery } from './sql.js';
 
 export type SearchMode = 'semantic' | 'fts' | 'hybrid';
@@ -35,14 +35,8 @@ async function semanticRanking(
 ): Promise<{ hits: VectorHit[]; model: string } | undefined> {
   if (!deps.vectors || !(await vectorsReady)) return undefined;
   const embedded = await embedForLive(deps, query);
-  if (!embedded) return undefined;
-  try {
-    const hits = await withTimeout(queryVectors(deps.vectors.store, embedded.collection, embedded.vector, depth, toWhere(filters)), 10_000);
-    return { hits, model: embedded.model };
-  } catch (e) {
-    deps.logger.warn({ err: { message: (e as Error).message } }, 'semantic search unavailable; answering from full-text search');
-    return undefined;
-  }
+  const hits = embedded && (await nearestMessages(deps, embedded, depth, toWhere(filters)));
+  return embedded && hits ? { hits, model: embedded.model } : undefined;
 }
 
 /**

@@ -37,12 +37,12 @@ export async function queryVectors(store: VectorStore, collection: string, vecto
   return store.query(collection, vector, limit, where);
 }
 
-/** Nearest messages to a vector in the live collection (cosine similarity); [] when Chroma cannot answer. */
-export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[]> {
+/** Nearest messages to a vector in the live collection (cosine similarity); undefined when Chroma cannot answer. */
+export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[] | undefined> {
   try {
     return await withTimeout(queryVectors(deps.vectors!.store, embedded.collection, embedded.vector, limit, where), 10_000);
   } catch (e) {
     deps.logger.warn({ err: { message: (e as Error).message } }, 'vector search unavailable');
-    return [];
+    return undefined;
   }
 }
