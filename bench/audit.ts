@@ -8,7 +8,7 @@ import { benchDatabase } from './database.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
-import { createApp } from '../src/http/app.js';
+import { createApp } from '../src/app/createApp.js';
 import { createLogger } from '../src/logger.js';
 import { summarize, timeRuns } from './stats.js';
 

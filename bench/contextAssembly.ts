@@ -18,10 +18,10 @@ import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
-import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
+import { createApp } from '../src/app/createApp.js';
+import type { AppDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
-import { summariesDefinition } from '../src/memory/index.js';
+import { projectionDefinitions } from '../src/app/projectors.js';
 import { listCheckpoints, startProjections } from '../src/projections/index.js';
 import { startVectorService, type VectorService } from '../src/vectors/service.js';
 import { VERSION } from '../src/version.js';
@@ -85,9 +85,8 @@ async function main(): Promise<void> {
     const messages = await seed(pools.write);
     log(`seeded ${N} conversations, ${messages} messages in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     vectors = WITH_VECTORS ? await startVectorService(config, pools.write, logger) : undefined;
-    const { lexicalStatsDefinition } = await import('../src/projections/lexicalStats.js');
     t0 = performance.now();
-    const runtime = await startProjections({ config, pools, url: url.toString(), logger, extra: vectors ? [...vectors.definitions, summariesDefinition] : [lexicalStatsDefinition, summariesDefinition] });
+    const runtime = await startProjections({ config, pools, url: url.toString(), logger, definitions: projectionDefinitions({ config, pool: pools.write, logger, ...(vectors ? { vectors } : {}) }) });
     const head = (await pools.write.query<{ p: number }>('select max(global_position)::int as p from events')).rows[0]!.p;
     const names = ['read-model', 'lexical-stats', ...(vectors ? ['vectors'] : [])];
     for (;;) {

@@ -22,11 +22,11 @@ import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
-import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
-import { platformExtras } from '../src/http/platform.js';
+import { createApp } from '../src/app/createApp.js';
+import type { AppDeps } from '../src/deps.js';
+import { platformExtras } from '../src/app/platform.js';
 import { createLogger } from '../src/logger.js';
-import { startProjections } from '../src/projections/index.js';
+import { readModelDefinition, startProjections } from '../src/projections/index.js';
 import { freePort } from '../src/util/freePort.js';
 import { VERSION } from '../src/version.js';
 
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const pools = createPools(db.url, undefined, config.database);
   await migrate(pools.write);
   const deps: AppDeps = { config, pools, store: createEventStore(pools.write), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
-  const projections = await startProjections({ config, pools, url: db.url, logger });
+  const projections = await startProjections({ config, pools, url: db.url, logger, definitions: [readModelDefinition] });
   deps.projections = projections;
   deps.progress = projections.bus;
   const bare = await listen(createApp(deps).fetch);

@@ -17,11 +17,11 @@ import { startEmbeddedPostgres } from '../src/db/embeddedPostgres.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPools } from '../src/db/pools.js';
 import { createEventStore } from '../src/eventstore/index.js';
-import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
+import { createApp } from '../src/app/createApp.js';
+import type { AppDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { listCheckpoints } from '../src/projections/checkpoints.js';
-import { startProjections } from '../src/projections/index.js';
+import { readModelDefinition, startProjections } from '../src/projections/index.js';
 import { VERSION } from '../src/version.js';
 import { conversationAt, queryAt, TOPIC_NAMES } from './corpus.js';
 import { summarize, timeRuns } from './stats.js';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
 
     // 1. Catch-up from scratch.
     t0 = performance.now();
-    const runtime = await startProjections({ config, pools, url: url.toString(), logger });
+    const runtime = await startProjections({ config, pools, url: url.toString(), logger, definitions: [readModelDefinition] });
     const head = (await pools.write.query<{ p: number }>('select max(global_position) as p from events')).rows[0]!.p;
     await waitFor(async () => (await listCheckpoints(pools.write, ['read-model'])).some((r) => r.state === 'live' && r.position.globalPosition >= head), 600_000);
     const catchUpS = (performance.now() - t0) / 1000;

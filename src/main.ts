@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createLogger } from './logger.js';
-import { startService } from './server.js';
+import { startService } from './app/server.js';
 import { VERSION } from './version.js';
 
 function configOrExit(overrides: Record<string, string> = {}): ResolvedConfig {
@@ -97,7 +97,7 @@ program
   .command('replay <projection>')
   .description('rebuild a projection (e.g. read-model) beside the live one and switch to it when caught up')
   .action(async (projection: string) => {
-    const { replayCommand } = await import('./projections/replay.js');
+    const { replayCommand } = await import('./app/replay.js');
     process.exitCode = await replayCommand(configOrExit(), projection);
   });
 

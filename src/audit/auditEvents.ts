@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { conversationStream } from '../domain/conversation/index.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../eventstore/rows.js';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { readQuery } from '../queries/sql.js';

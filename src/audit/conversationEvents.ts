@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { conversationStream } from '../domain/conversation/index.js';
 import { readStream } from '../eventstore/read.js';
-import { conversationIdParams } from '../commands/schemas.js';
-import type { AppDeps } from '../http/deps.js';
+import { conversationIdParams } from '../http/schemas.js';
+import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, unavailable } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { eventViewSchema, toEventView } from './eventView.js';

@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { conversationStream, foldConversation, type ConversationEvent, type MessageRecord } from '../domain/conversation/index.js';
 import { readStream } from '../eventstore/read.js';
 import { comparePositions, parsePosition, type Position, type Recorded } from '../eventstore/index.js';
-import { conversationIdParams } from '../commands/schemas.js';
+import { conversationIdParams } from '../http/schemas.js';
 import { conversationView } from '../commands/http.js';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, unavailable } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { conversationWriteErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { formatPosition } from '../eventstore/index.js';
 import { executeCommand } from './execute.js';
 import { answerCommand } from './http.js';
 import { toNewMessages } from './newMessages.js';
-import { conversationIdParams, messagesSchema, type Limits } from './schemas.js';
+import { conversationIdParams, messagesSchema, type Limits } from '../http/schemas.js';
 
 export const appendMessagesBody = (limits: Limits) => z.object({ messages: messagesSchema(limits, 1) });
 

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { ConversationCommand } from '../domain/conversation/index.js';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { conversationWriteErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { executeCommand } from './execute.js';
 import { answerCommand, conversationView } from './http.js';
-import { conversationIdParams, conversationViewSchema } from './schemas.js';
+import { conversationIdParams, conversationViewSchema } from '../http/schemas.js';
 
 type CommandOf<B> = (body: B, at: string) => ConversationCommand;
 

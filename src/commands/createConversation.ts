@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { executeCommand } from './execute.js';
 import { answerCommand, conversationView } from './http.js';
 import { toNewMessages } from './newMessages.js';
-import { conversationViewSchema, folderSchema, importanceSchema, labelSchema, messagesSchema, metadataSchema, type Limits } from './schemas.js';
+import { conversationViewSchema, folderSchema, importanceSchema, labelSchema, messagesSchema, metadataSchema, type Limits } from '../http/schemas.js';
 
 /** The body of POST /api/v1/conversations; `importanceScore` (the JS SDK's spelling) is accepted too. */
 export const createConversationBody = (limits: Limits) =>

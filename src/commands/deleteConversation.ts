@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { formatPosition } from '../eventstore/index.js';
 import { apiError, errorResponse } from '../http/errors.js';
 import { executeCommand } from './execute.js';
 import { redactEarlierEvents } from './purgeConversation.js';
 import { answerCommand } from './http.js';
-import { conversationIdParams } from './schemas.js';
+import { conversationIdParams } from '../http/schemas.js';
 
 export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
   const route = createRoute({

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
 import { changeRoute } from './changeRoute.js';
-import { folderSchema, type Limits } from './schemas.js';
+import { folderSchema, type Limits } from '../http/schemas.js';
 
 export const moveBody = (limits: Limits) => z.object({ folder: folderSchema(limits) });
 

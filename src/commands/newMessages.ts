@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import type { NewMessage } from '../domain/conversation/index.js';
-import type { messageSchema } from './schemas.js';
+import type { messageSchema } from '../http/schemas.js';
 
 type MessageInput = z.infer<ReturnType<typeof messageSchema>>;
 

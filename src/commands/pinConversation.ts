@@ -1,4 +1,4 @@
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
 import { changeRoute } from './changeRoute.js';
 

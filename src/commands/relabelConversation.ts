@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
 import { changeRoute } from './changeRoute.js';
-import { folderSchema, labelSchema, type Limits } from './schemas.js';
+import { folderSchema, labelSchema, type Limits } from '../http/schemas.js';
 
 export const relabelBody = (limits: Limits) => z.object({ label: labelSchema(limits), folder: folderSchema(limits).optional() });
 

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
 import { changeRoute } from './changeRoute.js';
-import { importanceSchema } from './schemas.js';
+import { importanceSchema } from '../http/schemas.js';
 
 export const importanceBody = z.preprocess((body) => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;

@@ -5,7 +5,7 @@ import { createLocalEmbedder, LOCAL_MODEL as LOCAL_MODEL_NAME } from './local.js
 import { createOllamaEmbedder } from './ollama.js';
 import { EmbedderError, type Embedder } from './types.js';
 import type { Metrics } from '../metrics/index.js';
-import { timedEmbedder } from '../metrics/timedEmbedder.js';
+import { timedEmbedder } from './timedEmbedder.js';
 
 export * from './types.js';
 export { withEmbeddingCache } from './cache.js';

@@ -20,13 +20,13 @@ export interface StartProjectionsOptions {
   /** The primary's URL (LISTEN and leases connect to it directly). */
   url: string;
   logger: Logger;
-  /** Projections to run besides the read model (e.g. vectors). */
-  extra?: ProjectionDefinition[];
+  /** The projections to run (the composition root's registry lists them). */
+  definitions: ProjectionDefinition[];
   bus?: ProgressBus;
 }
 
 /**
- * Starts the projection runtime with the read model (and `extra`) on the primary, configured from
+ * Starts the projection runtime with `definitions` on the primary, configured from
  * `[projections]`. Stop it with `runtime.stop()` before closing the pools: it finishes the batch in flight.
  */
 export async function startProjections(options: StartProjectionsOptions): Promise<ProjectionRuntime> {
@@ -42,7 +42,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
       leaseCheckMs: p.lease_check_ms,
       ...(options.bus ? { bus: options.bus } : {}),
     },
-    [readModelDefinition, ...(options.extra ?? [])],
+    options.definitions,
   );
   await runtime.start();
   return runtime;

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { Limits } from '../commands/schemas.js';
+import type { Limits } from '../http/schemas.js';
 import { folderParam, importanceParam, labelParam, queryBool, queryDate } from './params.js';
 import { Conditions } from './sql.js';
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { conversationConditions, conversationFilterParams, type ConversationFilters } from './conversationFilters.js';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { err, ok, type Result } from 'neverthrow';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, type ApiError } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { conversationConditions, conversationFilterParams, type ConversationFilters } from './conversationFilters.js';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { conversationIdParams } from '../commands/schemas.js';
-import type { AppDeps } from '../http/deps.js';
+import { conversationIdParams } from '../http/schemas.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponse, toApiError } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { decodeCursor, encodeCursor } from './cursor.js';

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { folderSchema, labelSchema, type Limits } from '../commands/schemas.js';
+import { folderSchema, labelSchema, type Limits } from '../http/schemas.js';
 
 /** A query-string boolean: true/false/1/0/yes/no. */
 export const queryBool = z

@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import type { ApiError } from '../http/errors.js';
 import type { VectorHit } from '../vectors/store.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../eventstore/index.js';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, unavailable, type ApiError } from '../http/errors.js';
 import { liveCheckpoint } from '../projections/checkpoints.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';

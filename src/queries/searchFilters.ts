@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES } from '../domain/conversation/index.js';
-import type { Limits } from '../commands/schemas.js';
+import type { Limits } from '../http/schemas.js';
 import type { SearchFilters } from '../vectors/where.js';
 import { conversationConditions } from './conversationFilters.js';
 import { folderParam, importanceParam, labelParam } from './params.js';

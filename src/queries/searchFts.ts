@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROLES } from '../domain/conversation/index.js';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { conversationConditions, type ConversationFilters } from './conversationFilters.js';

@@ -1,5 +1,5 @@
 import type { Where } from 'chromadb';
-import type { AppDeps } from '../http/deps.js';
+import type { AppDeps } from '../deps.js';
 import { liveCollection } from '../vectors/collections.js';
 import type { VectorHit, VectorStore } from '../vectors/store.js';
 import { isBroad, passesBroad } from '../vectors/where.js';

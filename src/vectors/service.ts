@@ -4,18 +4,13 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import { createEmbedderRegistry, type EmbedderRegistry } from '../embeddings/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { lexicalStatsDefinition } from '../projections/lexicalStats.js';
-import type { ProjectionDefinition } from '../projections/types.js';
-import { vectorsDefinition } from '../projections/vectors.js';
 import { startChroma, type ChromaProcess } from './chromaProcess.js';
 import { createVectorStore, type VectorStore } from './store.js';
 
-/** Vectors and embeddings of one process: the Chroma store, the embedders, and the projections to run. */
+/** Vectors and embeddings of one process: the Chroma store and the embedders (the composition root builds the vector projection from them). */
 export interface VectorService {
   store: VectorStore;
   embedders: EmbedderRegistry;
-  /** The vector and lexical-stats projections, for the projection runtime. */
-  definitions: ProjectionDefinition[];
   /** The embedded Chroma child process, when CHROMA_URL is not set. */
   chroma?: ChromaProcess;
   stop(): Promise<void>;
@@ -23,7 +18,7 @@ export interface VectorService {
 
 /**
  * Connects to CHROMA_URL, or starts Chroma as a child process under DATA_DIR/chroma, and builds the
- * embedders and projection definitions. `pool` is the primary (cache, projector tables).
+ * embedders. `pool` is the primary (the embedding cache).
  */
 export async function startVectorService(
   config: ResolvedConfig,
@@ -41,19 +36,9 @@ export async function startVectorService(
   }
   const store = createVectorStore(url, config.chroma);
   const embedders = createEmbedderRegistry(config, pool, options.metrics);
-  const vectors = vectorsDefinition({
-    pool,
-    store,
-    embedderFor: (model) => embedders.embedderFor(model),
-    configuredModel: embedders.configuredModel,
-    embedBatchSize: config.embedding.batch_size,
-    textsPerBatch: config.chroma.batch_size,
-    logger,
-  });
   return {
     store,
     embedders,
-    definitions: [vectors, lexicalStatsDefinition],
     ...(chroma ? { chroma } : {}),
     async stop() {
       await embedders.close();

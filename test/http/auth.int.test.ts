@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 import { freePort } from '../../src/util/freePort.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';

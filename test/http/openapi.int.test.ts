@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 
 /** Routes that serve the document itself. */

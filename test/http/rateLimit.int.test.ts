@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras, type PlatformOptions } from '../../src/http/platform.js';
+import { platformExtras, type PlatformOptions } from '../../src/app/platform.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';

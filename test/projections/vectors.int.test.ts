@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readyRoutes } from '../../src/http/ready.js';
+import { readyRoutes } from '../../src/operations/ready.js';
 import { sendJson } from '../support/testApp.js';
 import { until } from './helpers.js';
 import { createSearchApp, type SearchApp } from '../vectors/support.js';

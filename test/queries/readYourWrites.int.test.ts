@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPools } from '../../src/db/pools.js';
-import { createApp } from '../../src/http/app.js';
-import type { AppDeps } from '../../src/http/deps.js';
+import { createApp } from '../../src/app/createApp.js';
+import type { AppDeps } from '../../src/deps.js';
 import { sendJson } from '../support/testApp.js';
 import { createQueryApp, type QueryApp } from './support.js';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { createLogger } from '../../src/logger.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';

@@ -6,7 +6,7 @@ import { stringify } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService } from '../../src/server.js';
+import { startService, type RunningService } from '../../src/app/server.js';
 import { freePort } from '../../src/util/freePort.js';
 import { until } from '../projections/helpers.js';
 import { startTestChroma, type TestChroma } from '../support/chroma.js';

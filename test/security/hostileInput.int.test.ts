@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 

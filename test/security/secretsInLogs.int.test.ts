@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../src/http/platform.js';
+import { platformExtras } from '../../src/app/platform.js';
 import { createLogger } from '../../src/logger.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';

@@ -2,8 +2,8 @@ import { stringify } from 'smol-toml';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { createPools } from '../../src/db/pools.js';
 import { createEventStore } from '../../src/eventstore/index.js';
-import { createApp, type AppExtras } from '../../src/http/app.js';
-import type { AppDeps } from '../../src/http/deps.js';
+import { createApp, type AppExtras } from '../../src/app/createApp.js';
+import type { AppDeps } from '../../src/deps.js';
 import type { App } from '../../src/http/openapi.js';
 import { createLogger } from '../../src/logger.js';
 import { VERSION } from '../../src/version.js';
@@ -16,7 +16,7 @@ export interface TestAppOptions {
   config?: DeepPartial<ResolvedConfig>;
   /** The clock commands read; defaults to the real one. */
   clock?: () => Date;
-  /** Extra middleware, routes and health checks, built from the deps (as src/server.ts would). */
+  /** Extra middleware, routes and health checks, built from the deps (as src/app/server.ts would). */
   extras?: (deps: AppDeps) => AppExtras;
   /** Use this database instead of a fresh one (it is then not dropped by `close`). */
   db?: TestDatabase;
@@ -34,7 +34,7 @@ export interface TestApp {
 }
 
 /**
- * Builds the HTTP app as src/server.ts does, on a fresh migrated database of its own.
+ * Builds the HTTP app as src/app/server.ts does, on a fresh migrated database of its own.
  * @example const t = await createTestApp({ config: { api: { max_messages_per_request: 3 } } });
  *          const res = await t.app.request('/health'); … afterAll(() => t.close());
  */

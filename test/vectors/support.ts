@@ -1,5 +1,5 @@
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
-import { readModelDefinition } from '../../src/projections/readModel/index.js';
+import { projectionDefinitions } from '../../src/app/projectors.js';
 import { liveCollection } from '../../src/vectors/collections.js';
 import { startVectorService, type VectorService } from '../../src/vectors/service.js';
 import { silentLogger, until } from '../projections/helpers.js';
@@ -29,7 +29,7 @@ export async function createSearchApp(options: Parameters<typeof createTestApp>[
   const vectors = await startVectorService(t.deps.config, t.deps.pools.write, silentLogger);
   const runtime = createProjectionRuntime(
     { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 200, pollIntervalMs: 300, leaseCheckMs: 500 },
-    [readModelDefinition, ...vectors.definitions],
+    projectionDefinitions({ config: t.deps.config, pool: t.deps.pools.write, logger: silentLogger, vectors }),
   );
   await runtime.start();
   t.deps.progress = runtime.bus;

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics/index.js';
+import type { ResolvedConfig } from './config/load.js';
+import type { Pools } from './db/pools.js';
+import type { EventStore } from './eventstore/index.js';
+import type { ProgressBus } from './projections/bus.js';
+import type { ProjectionRuntime } from './projections/runtime.js';
+import type { VectorService } from './vectors/service.js';
+
+/** A health or readiness check: `'ok'` when fine, otherwise a short reason. */
+export type Check = () => Promise<string> | string;
+
+/** Everything routes need, passed in (never imported as singletons) so tests build apps from real parts. */
+export interface AppDeps {
+  config: ResolvedConfig;
+  pools: Pools;
+  store: EventStore;
+  logger: Logger;
+  /** The clock; commands take their time from it. */
+  clock: () => Date;
+  startedAt: Date;
+  version: string;
+  /** Projection progress in this process (read-your-writes wakes on it); absent when no runtime runs here. */
+  progress?: ProgressBus;
+  /** The projection runtime of this process (role all/projector), for rebuilds and status. */
+  projections?: ProjectionRuntime;
+  /** Chroma, embedders and the vector projections; absent when this process has none (search then answers degraded). */
+  vectors?: VectorService;
+  /** This app's metrics (own registry): record projection lag and embed latency into it. */
+  metrics?: Metrics;
+  /** More GET /ready checks (name → check); the database and the local projectors are built in. */
+  readiness?: Record<string, Check>;
+}

@@ -1,0 +1,160 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { err, ok, type Result } from 'neverthrow';
+import { commandContext } from '../commands/http.js';
+import { createConversationBody } from '../commands/createConversation.js';
+import { importanceSchema, folderSchema, labelSchema } from '../http/schemas.js';
+import type { AppDeps } from '../deps.js';
+import { apiError, toApiError, validationError, type ApiError, type ServiceError } from '../http/errors.js';
+import { errorResponses, register, type App } from '../http/openapi.js';
+import { searchFiltersSchema } from '../queries/searchFilters.js';
+import { assembleBody, assembleContext } from '../queries/assembleContext.js';
+import { exportMany, exportQuery } from '../queries/exportConversation.js';
+import { loadConversation } from '../queries/loadConversation.js';
+import { conversationExportJson, conversationMarkdown } from '../queries/exportFormats.js';
+import { dryRunBody, pruneDryRun, pruneExecute } from '../commands/prune.js';
+import { memoryStats, statsQuery } from '../queries/stats.js';
+
+type Answer = Result<unknown, ServiceError>;
+interface Tool {
+  description: string;
+  input: z.ZodType;
+  run(deps: AppDeps, c: Context, app: App, input: any): Promise<Answer>;
+}
+
+/** Runs a REST route of this app in-process (same handler, same validation) and unwraps its JSON answer. */
+async function viaRoute(app: App, c: Context, method: string, path: string, body?: unknown, keySuffix = ''): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  for (const h of ['authorization', 'x-api-key', 'idempotency-key', 'x-request-id', 'x-forwarded-for', 'x-sekha-position']) {
+    const v = c.req.header(h);
+    if (v !== undefined) headers[h] = h === 'idempotency-key' ? `${v}${keySuffix}` : v;
+  }
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
+  const res = await app.request(path, { method, headers, ...(text !== undefined ? { body: text } : {}) }, c.env);
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.ok) return ok(json);
+  return err(apiError(res.status as 400, String(json.code ?? 'error'), String(json.error ?? 'request failed'), json.details as Record<string, unknown> | undefined));
+}
+
+const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
+
+const tools = (deps: AppDeps): Record<string, Tool> => {
+  const limits = deps.config.api;
+  return {
+    memory_store: {
+      description: 'Store a conversation (label, folder, messages, importance_score) in memory.',
+      input: createConversationBody(limits),
+      run: (_, c, app, input) => viaRoute(app, c, 'POST', '/api/v1/conversations', input),
+    },
+    memory_search: {
+      description: 'Search past messages by meaning and words (hybrid); filters by label, folder, importance, time.',
+      input: z.object({ query: z.string(), limit: z.number().optional(), filters: searchFiltersSchema(limits).optional(), mode: z.enum(['semantic', 'fts', 'hybrid']).optional() }),
+      run: (_, c, app, input) => viaRoute(app, c, 'POST', '/api/v1/query', input),
+    },
+    memory_update: {
+      description: 'Change a conversation: label, folder, importance_score, pinned, archived.',
+      input: z.object({
+        conversation_id: uuid,
+        label: labelSchema(limits).optional(),
+        folder: folderSchema(limits).optional(),
+        importance_score: importanceSchema.optional(),
+        pinned: z.boolean().optional(),
+        archived: z.boolean().optional(),
+      }),
+      async run(_, c, app, input) {
+        const base = `/api/v1/conversations/${input.conversation_id}`;
+        const steps: [string, unknown][] = [];
+        if (input.label !== undefined) steps.push(['label', { label: input.label, ...(input.folder !== undefined ? { folder: input.folder } : {}) }]);
+        else if (input.folder !== undefined) steps.push(['folder', { folder: input.folder }]);
+        if (input.importance_score !== undefined) steps.push(['importance', { importance_score: input.importance_score }]);
+        if (input.pinned !== undefined) steps.push([input.pinned ? 'pin' : 'unpin', undefined]);
+        if (input.archived !== undefined) steps.push([input.archived ? 'archive' : 'unarchive', undefined]);
+        if (steps.length === 0) return err(apiError(400, 'invalid_input', 'body: name at least one of label, folder, importance_score, pinned, archived', { field: 'body' }));
+        let last: Answer = ok(undefined);
+        for (const [path, body] of steps) {
+          // One Idempotency-Key per step: each step is its own write.
+          last = await viaRoute(app, c, 'PUT', `${base}/${path}`, body, `#${path}`);
+          if (last.isErr()) return last;
+        }
+        return last;
+      },
+    },
+    memory_get_context: {
+      description: 'Assemble the most relevant past messages for a query within a token budget, with citations.',
+      input: assembleBody(deps),
+      run: (d, _c, _app, input) => assembleContext(d, input),
+    },
+    memory_prune: {
+      description: 'Suggest conversations to archive (dry run, default), or archive the given conversation_ids with execute=true.',
+      input: z.union([dryRunBody.extend({ execute: z.literal(false).optional() }), z.object({ execute: z.literal(true), conversation_ids: z.array(uuid).min(1, 'must have at least one id').max(1000) })]),
+      async run(d, c, _app, input) {
+        if (!input.execute) return pruneDryRun(d, input);
+        const context = commandContext(c, input);
+        if (context.isErr()) return err(context.error);
+        return pruneExecute(d, input.conversation_ids, context.value);
+      },
+    },
+    memory_export: {
+      description: 'Export one conversation (conversation_id) or those with a label and/or under a folder, as json or markdown.',
+      input: exportQuery(deps).extend({ conversation_id: uuid.optional() }),
+      async run(d, _c, _app, input) {
+        if (!input.conversation_id) return exportMany(d, input);
+        const loaded = await loadConversation(d.pools.read, input.conversation_id);
+        return loaded.map((l) => ({ format: input.format, count: 1, content: input.format === 'markdown' ? conversationMarkdown(l) : conversationExportJson(l) }));
+      },
+    },
+    memory_stats: {
+      description: 'Totals, average importance, folders and labels, optionally for a folder and/or label.',
+      input: statsQuery(deps),
+      run: (d, _c, _app, input) => memoryStats(d, input),
+    },
+  };
+};
+
+/** Sekha's MCP tool routes: GET /mcp/tools lists them with JSON schemas; POST /mcp/tools/{name} runs one. */
+export const mcpRoutes = (deps: AppDeps) => (app: App) => {
+  const all = tools(deps);
+  const list = Object.entries(all).map(([name, t]) => ({ name, description: t.description, input_schema: z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) }));
+  register(
+    app,
+    createRoute({ method: 'get', path: '/mcp/tools', tags: ['mcp'], summary: 'The MCP tools with their input JSON schemas', responses: { 200: { description: '`{tools[]}`' }, ...errorResponses } }),
+    (c) => c.json({ tools: list }),
+  );
+  const fail = (c: Context, e: ServiceError) => {
+    const a: ApiError = toApiError(e);
+    return c.json({ success: false, data: null, error: a.message, code: a.code, ...(a.details ? { details: a.details } : {}) }, a.status);
+  };
+  // One route per tool, so that auth sees which tool is called (read tools need only the read scope).
+  for (const [name, tool] of Object.entries(all)) {
+    register(
+      app,
+      createRoute({
+        method: 'post',
+        path: `/mcp/tools/${name}`,
+        tags: ['mcp'],
+        summary: `MCP tool ${name}: ${tool.description}`,
+        description: 'Body: the arguments, bare or as `{arguments}`. Answers `{success, data, error}`; a failure keeps its HTTP status.',
+        responses: { 200: { description: '`{success: true, data, error: null}`' }, ...errorResponses },
+      }),
+      async (c) => {
+        let raw: unknown = {};
+        const text = await c.req.text();
+        if (text.trim() !== '') {
+          try {
+            raw = JSON.parse(text);
+          } catch (e) {
+            return fail(c, apiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`));
+          }
+        }
+        // Clients wrap arguments as {arguments: {...}} (MCP) or send them bare.
+        const args = typeof raw === 'object' && raw !== null && 'arguments' in raw ? (raw as { arguments: unknown }).arguments : raw;
+        const parsed = tool.input.safeParse(args);
+        if (!parsed.success) return fail(c, validationError(parsed.error, 'json'));
+        const answer = await tool.run(deps, c, app, parsed.data);
+        return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
+      },
+    );
+  }
+  // No catch-all route: auth decides the scope from the matched route, and a `{name}` route would match every tool.
+};
