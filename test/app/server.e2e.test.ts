@@ -41,7 +41,7 @@ async function startServer() {
   delete env.DATABASE_URL;
   delete env.READ_DATABASE_URL;
   // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
-  const child = spawn('npm', ['start'], { cwd: join(import.meta.dirname, '..'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start'], { cwd: join(import.meta.dirname, '..', '..'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
