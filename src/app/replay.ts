@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { startEmbeddedPostgres } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools } from '../db/pools.js';
+import { countEventsAfter } from '../eventstore/index.js';
 import { createLogger } from '../logger.js';
 import { readCheckpoint } from '../projections/checkpoints.js';
 import { startProjections } from '../projections/index.js';
@@ -15,11 +16,7 @@ import { startVectorService } from '../vectors/service.js';
 async function remaining(pool: import('pg').Pool, name: string, version: number): Promise<{ left: number; state: string | undefined }> {
   const row = await readCheckpoint(pool, name, version);
   if (!row) return { left: 0, state: undefined };
-  const { rows } = await pool.query<{ n: number }>(
-    'select count(*)::bigint as n from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)',
-    [row.position.transactionId.toString(), row.position.globalPosition],
-  );
-  return { left: Number(rows[0]!.n), state: row.state };
+  return { left: (await countEventsAfter(pool, row.position)).count, state: row.state };
 }
 
 /**

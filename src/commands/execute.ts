@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import { v5 as uuidv5 } from 'uuid';
 import {
+  conversationIdOf,
   conversationStream,
   decide,
   foldConversation,
@@ -75,7 +76,7 @@ async function replayFirstAnswer(store: EventStore, context: CommandContext): Pr
   const upTo = asConversationEvents(stream.value).filter((e) => e.streamVersion <= first.value!.streamVersion || e.position.transactionId === tx);
   const own = upTo.filter((e) => e.position.transactionId === tx);
   return ok({
-    conversationId: first.value.streamId.slice('conversation-'.length),
+    conversationId: conversationIdOf(first.value),
     state: foldConversation(upTo),
     version: upTo.at(-1)!.streamVersion,
     position: own.at(-1)!.position,

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Embedder } from './types.js';
 
+/** The cache key of a text (with the model): its SHA-256. */
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** Forgets every model's cached vector of these texts (a purge: a vector is content too). */
+export async function forgetCachedTexts(db: pg.Pool | pg.PoolClient, texts: readonly string[]): Promise<void> {
+  if (texts.length === 0) return;
+  await db.query('delete from embedding_cache where text_hash = any($1::bytea[])', [[...new Set(texts)].map(sha256)]);
+}
 
 /**
  * Wraps an embedder with the Postgres cache keyed by (model, sha256(text)): only texts never seen

@@ -6,7 +6,9 @@ import type { Position } from './position.js';
 
 export * from './types.js';
 export * from './position.js';
-export type { ReadError } from './read.js';
+export { readStream, type ReadError } from './read.js';
+export { countArrayItems, countEventsAfter, hasEventsAfter, redactStream } from './log.js';
+export { searchEvents, searchSql, type EventSearch, type SearchError } from './search.js';
 
 /** The event store over one primary pool. */
 export type EventStore = ReturnType<typeof createEventStore>;

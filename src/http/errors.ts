@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import type { DomainError } from '../domain/conversation/index.js';
-import type { AppendError } from '../eventstore/index.js';
+import type { AppendError, SearchError } from '../eventstore/index.js';
 
 /** An answer that is not a success: status, machine code, a sentence, and optional details. */
 export interface ApiError {
@@ -28,7 +28,7 @@ export const unavailable = (what: string, retryAfterSeconds = 1): ApiError => ({
 });
 
 /** Errors every layer may return; the one place that turns them into HTTP status codes. */
-export type ServiceError = DomainError | AppendError | { type: 'idempotency_key_reused' } | ApiError;
+export type ServiceError = DomainError | AppendError | SearchError | { type: 'idempotency_key_reused' } | ApiError;
 
 export function toApiError(error: ServiceError): ApiError {
   if (typeof error === 'string') {
@@ -57,6 +57,8 @@ export function toApiError(error: ServiceError): ApiError {
       return apiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     case 'store_unavailable':
       return unavailable('the event store');
+    case 'invalid_value':
+      return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: error.reason });
     default: {
       const unhandled: never = error;
       return unhandled;

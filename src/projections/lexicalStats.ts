@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import { loggedChange, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
-import { messageRows } from './readModel/handlers.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
 
 /** The projection that keeps BM25 statistics: document frequency per lexeme, document count and length. */
@@ -70,13 +70,25 @@ async function removeConversation(client: pg.PoolClient, version: number, conver
 
 export async function applyLexicalStats(client: pg.PoolClient, version: number, events: RecordedEvent[]): Promise<void> {
   for (const e of events) {
-    const data = e.data as Record<string, unknown>;
-    const conversationId = String(data.conversation_id ?? e.streamId.slice('conversation-'.length));
-    if (e.type === 'MessagesAppended') {
-      const rows = messageRows(data, String(data.at ?? e.createdAt.toISOString())).filter((m) => m.id);
-      if (rows.length > 0) await addDocs(client, version, rows.map((m) => m.id), rows.map(() => conversationId), rows.map((m) => m.content));
-    } else {
-      await removeConversation(client, version, conversationId);
+    const logged = loggedChange(e);
+    if (!logged) continue;
+    const { conversationId, change: c } = logged;
+    switch (c.kind) {
+      case 'messagesAppended':
+        if (c.messages.length > 0) await addDocs(client, version, c.messages.map((m) => m.id), c.messages.map(() => conversationId), c.messages.map((m) => textOf(m.content)));
+        break;
+      case 'deleted':
+      case 'purged':
+        await removeConversation(client, version, conversationId);
+        break;
+      case 'started':
+      case 'attributesChanged':
+      case 'summarized':
+        break;
+      default: {
+        const unknown: never = c;
+        return unknown;
+      }
     }
   }
 }

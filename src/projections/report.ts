@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatPosition } from '../eventstore/index.js';
+import { countEventsAfter, formatPosition } from '../eventstore/index.js';
 import { readHead } from '../eventstore/read.js';
 import { listCheckpoints } from './checkpoints.js';
 import { leaseHolderExists } from './lease.js';
@@ -28,11 +28,7 @@ export async function projectionReports(pool: pg.Pool, local: LocalStatus[] = []
   if (head.isErr()) throw head.error.cause;
   const reports: ProjectionReport[] = [];
   for (const row of rows) {
-    const { rows: lag } = await pool.query<{ n: number; seconds: number | null }>(
-      `select count(*)::bigint as n, extract(epoch from now() - min(created_at))::float8 as seconds
-         from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)`,
-      [row.position.transactionId.toString(), row.position.globalPosition],
-    );
+    const lag = await countEventsAfter(pool, row.position);
     const mine = local.find((l) => l.name === row.name && l.version === row.version && l.status !== 'standby');
     let status = mine?.status ?? row.status;
     if (!mine && leases && status !== 'stopped' && !(await leaseHolderExists(pool, row.name, row.version))) status = 'stopped';
@@ -42,8 +38,8 @@ export async function projectionReports(pool: pg.Pool, local: LocalStatus[] = []
       state: row.state,
       position: formatPosition(row.position),
       head: head.value ? formatPosition(head.value.position) : null,
-      lag_events: Number(lag[0]?.n ?? 0),
-      lag_seconds: Math.max(0, Math.round((lag[0]?.seconds ?? 0) * 1000) / 1000),
+      lag_events: lag.count,
+      lag_seconds: Math.max(0, Math.round((lag.oldestSeconds ?? 0) * 1000) / 1000),
       status,
       last_error: mine?.lastError ?? row.lastError,
     });

@@ -1,7 +1,7 @@
 import { okAsync } from 'neverthrow';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { comparePositions, START, type Position, type RecordedEvent } from '../eventstore/index.js';
+import { comparePositions, hasEventsAfter, START, type Position, type RecordedEvent } from '../eventstore/index.js';
 import { readAll, type ReadError } from '../eventstore/read.js';
 import type { ProgressBus } from './bus.js';
 import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from './checkpoints.js';
@@ -134,13 +134,7 @@ export function startRunner(options: RunnerOptions): Runner {
     return 'fenced';
   }
 
-  async function hasPending(): Promise<boolean> {
-    const { rows } = await pool.query(
-      `select 1 from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) limit 1`,
-      [position.transactionId.toString(), position.globalPosition],
-    );
-    return rows.length > 0;
-  }
+  const hasPending = (): Promise<boolean> => hasEventsAfter(pool, position);
 
   /** Who holds the oldest transaction open (for the alert; no query text: it may carry data). */
   async function oldestTransaction(): Promise<unknown> {

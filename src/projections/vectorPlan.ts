@@ -1,7 +1,6 @@
-import { CONVERSATION_STATE_EVENTS } from '../domain/conversation/index.js';
+import { CONVERSATION_STATE_EVENTS, loggedChange, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ConversationAttributes } from '../vectors/metadata.js';
-import { messageRows } from './readModel/handlers.js';
 
 /** Event types the vector projector applies. */
 export const VECTOR_EVENTS = CONVERSATION_STATE_EVENTS;
@@ -43,7 +42,6 @@ export interface VectorPlan {
 }
 
 type Loose = Record<string, unknown>;
-const conversationOf = (e: RecordedEvent) => String((e.data as Loose).conversation_id ?? e.streamId.replace(/^conversation-/, ''));
 
 /**
  * Plans a batch (pure): folds attribute changes in order from `known` (attributes before the batch,
@@ -63,49 +61,37 @@ export function planVectorBatch(events: readonly RecordedEvent[], known: Readonl
     updated.add(id);
   };
   for (const e of events) {
-    const id = conversationOf(e);
-    const d = e.data as Loose;
-    switch (e.type) {
-      case 'ConversationStarted':
-        attributes.set(id, {
-          label: String(d.label ?? ''),
-          folder: String(d.folder ?? '/'),
-          status: 'active',
-          pinned: false,
-          importance: typeof d.importance_score === 'number' ? d.importance_score : 5,
-        });
+    const logged = loggedChange(e);
+    if (!logged) continue;
+    const { conversationId: id, change: c } = logged;
+    switch (c.kind) {
+      case 'started':
+        attributes.set(id, { label: c.label, folder: c.folder, status: 'active', pinned: false, importance: c.importance_score });
         deleted.delete(id);
         break;
-      case 'MessagesAppended':
-        for (const m of messageRows(d, String(d.at ?? e.createdAt.toISOString()))) {
-          if (m.id && m.content.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, timestamp: m.timestamp, text: m.content });
+      case 'messagesAppended':
+        for (const m of c.messages) {
+          const text = textOf(m.content);
+          if (text.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, timestamp: m.timestamp, text });
         }
         break;
-      case 'ConversationLabeled':
-        change(id, { label: String(d.label ?? ''), ...(typeof d.folder === 'string' ? { folder: d.folder } : {}) });
+      case 'attributesChanged': {
+        const { importance_score, ...rest } = c.changes;
+        change(id, { ...rest, ...(importance_score === undefined ? {} : { importance: importance_score }) });
         break;
-      case 'ConversationMovedToFolder':
-        change(id, { folder: String(d.folder ?? '/') });
-        break;
-      case 'ConversationPinned':
-      case 'ConversationUnpinned':
-        change(id, { pinned: e.type === 'ConversationPinned' });
-        break;
-      case 'ConversationArchived':
-      case 'ConversationUnarchived':
-        change(id, { status: e.type === 'ConversationArchived' ? 'archived' : 'active' });
-        break;
-      case 'ImportanceSet':
-        if (typeof d.importance_score === 'number') change(id, { importance: d.importance_score });
-        break;
-      case 'ConversationDeleted':
-      case 'ConversationPurged':
+      }
+      case 'deleted':
+      case 'purged':
         attributes.set(id, undefined);
         deleted.add(id);
         updated.delete(id);
         break;
-      default:
+      case 'summarized':
         break;
+      default: {
+        const unknown: never = c;
+        return unknown;
+      }
     }
   }
   return {

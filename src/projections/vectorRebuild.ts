@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { countArrayItems } from '../eventstore/index.js';
 import { requestRebuild } from './versions.js';
 import type { ProjectionRuntime } from './runtime.js';
 import { collectionByJob, collectionOfVersion, liveCollection, registerVersion, setNextModel, VECTORS, type VectorCollectionRow } from '../vectors/collections.js';
@@ -48,10 +49,7 @@ export interface RebuildStatus {
 export async function rebuildStatus(pool: pg.Pool, jobId: string, now = new Date()): Promise<RebuildStatus | undefined> {
   const row = await collectionByJob(pool, jobId);
   if (!row) return undefined;
-  const { rows } = await pool.query<{ n: string }>(
-    `select coalesce(sum(jsonb_array_length(data->'messages')), 0)::bigint as n from events where type = 'MessagesAppended'`,
-  );
-  const total = Number(rows[0]!.n);
+  const total = await countArrayItems(pool, 'MessagesAppended', 'messages');
   const status = row.state === 'live' ? 'completed' : row.state === 'building' ? 'running' : row.activated_at ? 'superseded' : 'running';
   const processed = status === 'running' ? Math.min(row.processed, total) : total;
   const seconds = Math.max((now.getTime() - row.created_at.getTime()) / 1000, 0.001);

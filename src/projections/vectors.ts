@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { conversationIdOf } from '../domain/conversation/index.js';
 import type { Embedder } from '../embeddings/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import { addProcessed, collectionOfVersion, nextModel, registerVersion, VECTORS } from '../vectors/collections.js';
@@ -88,7 +89,7 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
     async apply(events: RecordedEvent[]) {
       if (!target) throw new Error('vector projector used before setup');
       const { model, collection, embedder } = target;
-      const touched = [...new Set(events.map((e) => String((e.data as { conversation_id?: string }).conversation_id ?? e.streamId.slice('conversation-'.length))))];
+      const touched = [...new Set(events.map(conversationIdOf))];
       const known = await loadAttributes(deps.pool, version, touched);
       const plan = planVectorBatch(events, known);
       const attributesOf = (id: string) => (plan.attributes.has(id) ? plan.attributes.get(id) : known.get(id));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditSql } from '../../src/audit/auditEvents.js';
+import { auditSearch } from '../../src/audit/auditEvents.js';
+import { searchSql } from '../../src/eventstore/index.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 
 let t: TestApp;
@@ -86,7 +87,7 @@ describe('GET /api/v1/audit/events', () => {
   });
 
   it('builds parameterized SQL only', () => {
-    const sql = auditSql({ type: ["a'b"], actor: "o'hara", after_position: 0, limit: 10 });
+    const sql = searchSql(auditSearch({ type: ["a'b"], actor: "o'hara", after_position: 0, limit: 10 }));
     expect(sql.text).not.toContain("o'hara");
     expect(sql.values).toContain("o'hara");
   });

@@ -1,4 +1,5 @@
 import type { ConversationEvent } from './events.js';
+import { changeOf } from './fold.js';
 import { textOf, wordCount } from './text.js';
 
 /** What a conversation is, apart from its messages' content. */
@@ -23,60 +24,48 @@ export type ConversationState =
 
 export const initialState = (): ConversationState => ({ status: 'empty' });
 
-/** Folds one event into the state; pure, total over the event union. */
+/** Folds one event into the state; pure, total over the change kinds of the domain's fold. */
 export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
-  const { data } = event;
-  if (event.type === 'ConversationStarted') {
+  const change = changeOf(event);
+  const at = event.data.at;
+  if (change.kind === 'started') {
     return {
       status: 'active',
       id: event.data.conversation_id,
-      label: event.data.label,
-      folder: event.data.folder,
+      label: change.label,
+      folder: change.folder,
       pinned: false,
-      importance_score: event.data.importance_score,
+      importance_score: change.importance_score,
       message_count: 0,
       word_count: 0,
-      metadata: event.data.metadata,
-      created_at: data.at,
-      updated_at: data.at,
+      metadata: change.metadata,
+      created_at: at,
+      updated_at: at,
       last_message_at: null,
     };
   }
   if (state.status === 'empty') return state;
-  const touched = { ...state, updated_at: data.at };
-  switch (event.type) {
-    case 'MessagesAppended': {
-      const words = event.data.messages.reduce((n, m) => n + wordCount(textOf(m.content)), 0);
-      const last = event.data.messages.at(-1);
+  switch (change.kind) {
+    case 'messagesAppended': {
+      const words = change.messages.reduce((n, m) => n + wordCount(textOf(m.content)), 0);
+      const last = change.messages.at(-1);
       return {
-        ...touched,
-        message_count: state.message_count + event.data.messages.length,
+        ...state,
+        updated_at: at,
+        message_count: state.message_count + change.messages.length,
         word_count: state.word_count + words,
         last_message_at: last ? last.timestamp : state.last_message_at,
       };
     }
-    case 'ConversationLabeled':
-      return { ...touched, label: event.data.label, folder: event.data.folder ?? state.folder };
-    case 'ConversationMovedToFolder':
-      return { ...touched, folder: event.data.folder };
-    case 'ConversationPinned':
-      return { ...touched, pinned: true };
-    case 'ConversationUnpinned':
-      return { ...touched, pinned: false };
-    case 'ConversationArchived':
-      return { ...touched, status: 'archived' };
-    case 'ConversationUnarchived':
-      return { ...touched, status: 'active' };
-    case 'ImportanceSet':
-      return { ...touched, importance_score: event.data.importance_score };
-    case 'ConversationDeleted':
-    case 'ConversationPurged':
-      return { ...touched, status: 'deleted' };
-    case 'SummaryGenerated':
-      // A summary describes the conversation; it does not change it.
+    case 'attributesChanged':
+      return { ...state, ...change.changes, updated_at: at };
+    case 'deleted':
+    case 'purged':
+      return { ...state, status: 'deleted', updated_at: at };
+    case 'summarized':
       return state;
     default: {
-      const unknown: never = event;
+      const unknown: never = change;
       return unknown;
     }
   }

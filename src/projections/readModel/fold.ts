@@ -1,19 +1,7 @@
-import { textOf, wordCount, type MessageContent } from '../../domain/conversation/index.js';
-import { STREAM_PREFIX } from '../../domain/conversation/events.js';
+import { loggedChange, textOf, wordCount, type MessageRecord } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 
-// Event data is read defensively: a purge may have redacted fields, so nothing is assumed present.
 export type Loose = Record<string, unknown>;
-const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
-const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
-export const obj = (v: unknown): Loose => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Loose) : {});
-
-/** The searchable text of possibly redacted content. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return textOf(content.filter((p) => typeof p === 'object' && p !== null) as MessageContent);
-  return '';
-}
 
 export interface MessageRow {
   id: string;
@@ -26,51 +14,18 @@ export interface MessageRow {
   metadata: Loose;
 }
 
-/** The rows of a MessagesAppended event (the vector and lexical projectors read messages through this too). */
-export function messageRows(data: Loose, at: string, conversationId = str(data.conversation_id)): MessageRow[] {
-  const messages = Array.isArray(data.messages) ? (data.messages as unknown[]) : [];
-  // A message without a usable id cannot be stored; skipping it beats blocking the projector forever.
-  return messages.flatMap((raw, i) => {
-    const m = obj(raw);
-    if (typeof m.id !== 'string' || !UUID.test(m.id)) return [];
-    return {
-      id: str(m.id),
-      conversation_id: conversationId,
-      seq: num(m.seq, i + 1),
-      role: str(m.role, 'user'),
-      content: contentText(m.content),
-      parts: Array.isArray(m.content) ? m.content : null,
-      timestamp: str(m.timestamp, at),
-      metadata: obj(m.metadata),
-    };
-  });
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Column values an event sets (besides updated_at and version); undefined for the ones handled apart. */
-export function conversationChanges(type: string, data: Loose): Loose | undefined {
-  switch (type) {
-    case 'ConversationLabeled':
-      return typeof data.folder === 'string' ? { label: str(data.label), folder: data.folder } : { label: str(data.label) };
-    case 'ConversationMovedToFolder':
-      return { folder: str(data.folder, '/') };
-    case 'ConversationPinned':
-      return { pinned: true };
-    case 'ConversationUnpinned':
-      return { pinned: false };
-    case 'ConversationArchived':
-      return { status: 'archived' };
-    case 'ConversationUnarchived':
-      return { status: 'active' };
-    case 'ImportanceSet':
-      return { importance_score: num(data.importance_score, 5) };
-    case 'ConversationDeleted':
-      return { status: 'deleted' };
-    default:
-      return undefined;
-  }
-}
+/** The read-model rows of appended messages. */
+export const messageRows = (conversationId: string, messages: readonly MessageRecord[]): MessageRow[] =>
+  messages.map((m) => ({
+    id: m.id,
+    conversation_id: conversationId,
+    seq: m.seq,
+    role: m.role,
+    content: textOf(m.content),
+    parts: Array.isArray(m.content) ? m.content : null,
+    timestamp: m.timestamp,
+    metadata: m.metadata,
+  }));
 
 /** A conversation started in this segment: its whole row. */
 export interface NewConversation {
@@ -113,9 +68,6 @@ export interface PurgeStep {
   version: number;
 }
 
-export const conversationIdOf = (event: RecordedEvent): string =>
-  str(obj(event.data).conversation_id) || (event.streamId.startsWith(STREAM_PREFIX) ? event.streamId.slice(STREAM_PREFIX.length) : event.streamId);
-
 /**
  * Folds a batch, in order, into segments (pure). Within a segment, several events of one
  * conversation become one row or one patch; a purge closes the segment, so it runs after the rows
@@ -153,38 +105,52 @@ export function foldBatch(events: readonly RecordedEvent[]): (Segment | PurgeSte
   };
 
   for (const event of events) {
-    const data = obj(event.data);
-    const id = conversationIdOf(event);
-    const at = str(data.at) || event.createdAt.toISOString();
+    const logged = loggedChange(event);
+    if (!logged) continue;
+    const { conversationId: id, at, change: c } = logged;
     const version = event.streamVersion;
-    if (event.type === 'ConversationStarted') {
-      if (patches.has(id) || inserts.has(id)) close();
-      inserts.set(id, {
-        id,
-        label: str(data.label),
-        folder: str(data.folder, '/'),
-        status: 'active',
-        pinned: false,
-        importance_score: num(data.importance_score, 5),
-        message_count: 0,
-        word_count: 0,
-        metadata: obj(data.metadata),
-        created_at: at,
-        updated_at: at,
-        last_message_at: null,
-        version,
-      });
-    } else if (event.type === 'MessagesAppended') {
-      const rows = messageRows(data, at, id);
-      messages.push(...rows);
-      const words = rows.reduce((n, r) => n + wordCount(r.content), 0);
-      change(id, { updated_at: at, version, last_message_at: rows.at(-1)?.timestamp ?? null }, rows.length, words);
-    } else if (event.type === 'ConversationPurged') {
-      close();
-      steps.push({ kind: 'purge', id, streamId: event.streamId, at, version });
-    } else {
-      const set = conversationChanges(event.type, data);
-      if (set) change(id, { ...set, updated_at: at, version });
+    switch (c.kind) {
+      case 'started':
+        if (patches.has(id) || inserts.has(id)) close();
+        inserts.set(id, {
+          id,
+          label: c.label,
+          folder: c.folder,
+          status: 'active',
+          pinned: false,
+          importance_score: c.importance_score,
+          message_count: 0,
+          word_count: 0,
+          metadata: c.metadata,
+          created_at: at,
+          updated_at: at,
+          last_message_at: null,
+          version,
+        });
+        break;
+      case 'messagesAppended': {
+        const rows = messageRows(id, c.messages);
+        messages.push(...rows);
+        const words = rows.reduce((n, r) => n + wordCount(r.content), 0);
+        change(id, { updated_at: at, version, last_message_at: rows.at(-1)?.timestamp ?? null }, rows.length, words);
+        break;
+      }
+      case 'attributesChanged':
+        change(id, { ...c.changes, updated_at: at, version });
+        break;
+      case 'deleted':
+        change(id, { status: 'deleted', updated_at: at, version });
+        break;
+      case 'purged':
+        close();
+        steps.push({ kind: 'purge', id, streamId: event.streamId, at, version });
+        break;
+      case 'summarized':
+        break;
+      default: {
+        const unknown: never = c;
+        return unknown;
+      }
     }
   }
   close();

@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { CONVERSATION_STATE_EVENTS } from '../../domain/conversation/index.js';
-import type { RecordedEvent } from '../../eventstore/index.js';
+import { CONVERSATION_STATE_EVENTS, readLoggedEvent } from '../../domain/conversation/index.js';
+import { readStream, type RecordedEvent } from '../../eventstore/index.js';
 import { foldBatch, type PurgeStep, type Segment } from './fold.js';
 
-export { messageRows, type MessageRow } from './fold.js';
 import { tablesOf } from './schema.js';
 
 /** The conversation event types the read model applies; others are skipped. */
@@ -61,12 +60,15 @@ export async function applyReadModel(client: pg.PoolClient, version: number, eve
  */
 async function purge(client: pg.PoolClient, version: number, step: PurgeStep): Promise<void> {
   const { conversations, messages } = tablesOf(version);
+  const first = await readStream(client, step.streamId, { limit: 1 });
+  if (first.isErr()) throw first.error.cause;
+  const started = first.value[0] && readLoggedEvent(first.value[0]);
+  const metadata = started?.type === 'ConversationStarted' ? started.data.metadata : {};
   await client.query(`delete from ${messages} where conversation_id = $1`, [step.id]);
   await client.query(
     `update ${conversations}
-        set status = 'deleted', word_count = 0, updated_at = $2, version = $3,
-            metadata = coalesce((select e.data->'metadata' from events e where e.stream_id = $4 and e.type = 'ConversationStarted' limit 1), '{}'::jsonb)
+        set status = 'deleted', word_count = 0, updated_at = $2, version = $3, metadata = $4::jsonb
       where id = $1`,
-    [step.id, step.at, step.version, step.streamId],
+    [step.id, step.at, step.version, JSON.stringify(metadata)],
   );
 }
