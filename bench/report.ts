@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppendBaselines, PeerResult } from './baselines.js';
 import type { LoadResult } from './load.js';
+import type { VectorRebuild } from './vectorBench.js';
 
 /** A load row: `connections` clients, and `single`: one client alone (absent in older results). */
 type Row = (LoadResult & { single?: LoadResult }) | { unavailable: string };
@@ -15,7 +16,12 @@ export interface SizeReport {
   catch_up_events_per_second: Record<string, number | undefined>;
   rows: Record<string, Row>;
   write_to_searchable?: Record<string, { p50: number; p95: number; n: number } | { unavailable: string }>;
+  /** Since #14: taken after /ready answered 200 (before: right after /health). */
   first_search_after_start_ms?: number;
+  /** From spawning the service to /ready 200 on the seeded data (Chroma and PostgreSQL start, warm-up). */
+  ready_after_start_ms?: number;
+  /** `POST /api/v1/rebuild-embeddings` over the whole corpus, timed apart from seeding. */
+  vector_rebuild?: VectorRebuild;
   peak_rss_mib?: Record<string, number>;
   append?: AppendBaselines;
   peer?: PeerResult;
@@ -116,6 +122,12 @@ function otherTables(report: BenchReport): string {
     const ours = s.rebuild?.events_per_second;
     const peer = s.peer?.rebuild.events_per_second;
     out.push(`| ${s.size} | ${fmt(s.rebuild?.events)} | ${fmt(ours)} | ${fmt(s.peer?.rebuild.events)} | ${fmt(peer)} | ${ours && peer ? (ours / peer).toFixed(2) : '—'} |`);
+  }
+  out.push('', '### Vectors: rebuild (`POST /api/v1/rebuild-embeddings`, apart from seeding) and restart', '', '| corpus | embedder | texts | seconds | texts/s | ready after start (ms) | first search after ready (ms) |', '|---|---|---|---|---|---|---|');
+  for (const s of report.sizes) {
+    if (!s.vector_rebuild && s.ready_after_start_ms === undefined) continue;
+    const v = s.vector_rebuild;
+    out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
   }
   out.push('', '### Peak RSS (MiB, largest process of each kind)', '', '| corpus | processes |', '|---|---|');
   for (const s of report.sizes) out.push(`| ${s.size} | ${Object.entries(s.peak_rss_mib ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} |`);

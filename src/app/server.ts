@@ -18,6 +18,7 @@ import type { ChromaProcess } from '../vectors/chromaProcess.js';
 import { startVectorModel } from '../projections/vectorRebuild.js';
 import { projectionDefinitions } from './projectors.js';
 import { startVectorService, type VectorService } from '../vectors/service.js';
+import { startWarmUp, type WarmUp } from '../vectors/warmUp.js';
 import { VERSION } from '../version.js';
 
 /** A running service and how to stop it. */
@@ -52,6 +53,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;
   let vectors: VectorService | undefined;
+  let warmUp: WarmUp | undefined;
   // REDIS_URL: rate-limit buckets shared by every instance. No offline queue: when Redis is down each
   // instance falls back to its own buckets instead of queueing requests.
   const redis = config.redis.url ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
@@ -74,6 +76,10 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     vectors = await startVectorService(config, pools.write, logger, { metrics: deps.metrics });
     deps.vectors = vectors;
     if (vectors.chroma) embedded.chroma = vectors.chroma;
+    // The embedder and every collection in use are loaded before /ready says 200 (not by the first search).
+    const warming = startWarmUp({ pool: pools.write, store: vectors.store, embedders: vectors.embedders, logger });
+    warmUp = warming;
+    deps.readiness = { ...deps.readiness, warm_up: () => warming.check() };
     // Projectors run with role all/projector; with several instances their leases pick who works.
     if (config.server.role !== 'api') {
       projections = await startProjections({ config, pools, url: writeUrl, logger, definitions: projectionDefinitions({ config, pool: pools.write, logger, vectors }) });
@@ -105,6 +111,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
         // Finishes the batch in flight and lets the leases go before the pools close, within what is
         // left of the grace period (at least 2 s). A vector batch still embedding then is abandoned:
         // its checkpoint has not moved, so the next start applies it again (at-least-once, idempotent).
+        warmUp?.stop();
         const finished = await withDeadline(projections?.stop(), Math.max(deadline - Date.now(), 2000));
         if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
@@ -115,6 +122,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       },
     };
   } catch (e) {
+    warmUp?.stop();
     await projections?.stop().catch(() => {});
     await vectors?.stop().catch(() => {});
     await pools?.close().catch(() => {});

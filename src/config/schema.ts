@@ -118,7 +118,19 @@ export const configSchema = z.strictObject({
       construction_ef: positiveInt.default(200),
       search_ef: positiveInt.default(100),
       m: positiveInt.default(16),
-      batch_size: positiveInt.default(500),
+      /** Records per Chroma write, and texts per vector-projector batch while catching up or rebuilding. */
+      batch_size: positiveInt.min(1000, 'at least 1000: smaller writes cap the rate of a rebuild').default(2000),
+      /**
+       * HNSW index settings (Chroma collection configuration; changed ones are applied to existing
+       * collections and take effect when Chroma next loads them). sync_threshold: writes between saves
+       * of the index to disk; each save rewrites the id map and syncs the index files, whose cost
+       * grows with the collection, so Chroma's 1,000 makes large collections spend their write time
+       * saving; unsaved writes are replayed from Chroma's log when it starts. hnsw_batch_size and
+       * num_threads: Chroma's defaults (100; all cores) when unset.
+       */
+      sync_threshold: positiveInt.default(10_000),
+      hnsw_batch_size: positiveInt.optional(),
+      num_threads: positiveInt.optional(),
       embedded_port: port.default(0),
     })
     .prefault({}),

@@ -19,7 +19,7 @@ export interface VectorProjectionDeps {
   configuredModel: string;
   /** Texts per embedder call (embedding.batch_size). */
   embedBatchSize: number;
-  /** Texts per applied batch, so per checkpoint move (chroma.batch_size: one Chroma write at most). */
+  /** Texts per applied batch, so per checkpoint move (chroma.batch_size: one Chroma write). */
   textsPerBatch: number;
   logger: Logger;
 }
@@ -94,12 +94,17 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
       const plan = planVectorBatch(events, known);
       const attributesOf = (id: string) => (plan.attributes.has(id) ? plan.attributes.get(id) : known.get(id));
 
+      // The embedder is called in its own batches (embedding.batch_size); Chroma gets the whole batch
+      // in writes of chroma.batch_size: each Chroma write costs a round trip, a log transaction and an
+      // index update, so writes as small as an embedder call capped the rate of a rebuild.
+      const vectors: number[][] = [];
       for (let i = 0; i < plan.upserts.length; i += deps.embedBatchSize) {
-        const chunk = plan.upserts.slice(i, i + deps.embedBatchSize);
-        const vectors = await embedder.embed(chunk.map((m) => m.text));
+        vectors.push(...(await embedder.embed(plan.upserts.slice(i, i + deps.embedBatchSize).map((m) => m.text))));
+      }
+      if (plan.upserts.length > 0) {
         await deps.store.upsert(
           collection,
-          chunk.map((m, j) => ({ id: m.id, vector: vectors[j]!, metadata: vectorMetadata(m, attributesOf(m.conversation_id)!, model) })),
+          plan.upserts.map((m, j) => ({ id: m.id, vector: vectors[j]!, metadata: vectorMetadata(m, attributesOf(m.conversation_id)!, model) })),
         );
       }
       for (const id of plan.updated) {

@@ -30,6 +30,21 @@ export interface VectorStore {
   drop(name: string): Promise<void>;
 }
 
+/** The HNSW settings that may change on an existing collection (config keys [chroma] sync_threshold, hnsw_batch_size, num_threads). */
+export function hnswTunables(config: ResolvedConfig['chroma']): { sync_threshold: number; batch_size?: number; num_threads?: number } {
+  return {
+    sync_threshold: config.sync_threshold,
+    ...(config.hnsw_batch_size !== undefined ? { batch_size: config.hnsw_batch_size } : {}),
+    ...(config.num_threads !== undefined ? { num_threads: config.num_threads } : {}),
+  };
+}
+
+/** The tunables that differ from a collection's configuration, or undefined when none does. */
+export function changedTunables(current: Record<string, unknown>, wanted: Record<string, number>): Record<string, number> | undefined {
+  const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
+  return Object.keys(changed).length > 0 ? changed : undefined;
+}
+
 const slug = (s: string) => s.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
 
 export function createVectorStore(url: string, config: ResolvedConfig['chroma']): VectorStore {
@@ -37,6 +52,7 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
   const client = new ChromaClient({ host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), ssl: u.protocol === 'https:' });
   const handles = new Map<string, Promise<Collection>>();
   const batch = config.batch_size;
+  const tunable = hnswTunables(config);
 
   // Handles are cached; a failed lookup is forgotten so that the next call tries again.
   const collection = (name: string, meta?: { model: string; dimension: number }): Promise<Collection> => {
@@ -47,7 +63,7 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
             name,
             embeddingFunction: null,
             metadata: { model: meta.model, dimension: meta.dimension },
-            configuration: { hnsw: { space: config.space, ef_construction: config.construction_ef, ef_search: config.search_ef, max_neighbors: config.m } },
+            configuration: { hnsw: { space: config.space, ef_construction: config.construction_ef, ef_search: config.search_ef, max_neighbors: config.m, ...tunable } },
           })
         : client.getCollection({ name, embeddingFunction: undefined as never });
       handles.set(name, handle);
@@ -72,7 +88,11 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
     },
     async ensure(name, meta) {
       handles.delete(name);
-      await collection(name, meta);
+      const c = await collection(name, meta);
+      // A collection made before (or with other settings) gets the configured tunables; Chroma uses
+      // them from its next load of the collection.
+      const changed = changedTunables((c.configuration as { hnsw?: Record<string, unknown> | null } | undefined)?.hnsw ?? {}, tunable);
+      if (changed) await c.modify({ configuration: { hnsw: changed } });
     },
     upsert: (name, records) =>
       withHandle(name, async (c) => {

@@ -1,3 +1,4 @@
+import { ChromaClient } from 'chromadb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../../src/vectors/metadata.js';
@@ -75,5 +76,24 @@ describe('vector store against a real Chroma server', () => {
     expect(await store.count(name)).toBe(1);
     const fresh = createVectorStore(chroma.url, config.chroma);
     expect(await fresh.count(name)).toBe(1);
+  });
+
+  it('creates collections with the configured HNSW tunables and applies changed ones to an existing collection', async () => {
+    const hnswOf = async (collection: string) => {
+      const u = new URL(chroma.url);
+      const c = await new ChromaClient({ host: u.hostname, port: Number(u.port) }).getCollection({ name: collection, embeddingFunction: undefined as never });
+      return (c.configuration as { hnsw: Record<string, unknown> }).hnsw;
+    };
+    const tuned = (keys: string) => resolveConfig(keys, {})._unsafeUnwrap().chroma;
+    const first = createVectorStore(chroma.url, tuned('[chroma]\nsync_threshold = 1234'));
+    await first.ensure('tuned_v1', { model: 'm', dimension: 4 });
+    expect(await hnswOf('tuned_v1')).toMatchObject({ sync_threshold: 1234, space: config.chroma.space, max_neighbors: config.chroma.m });
+
+    const second = createVectorStore(chroma.url, tuned('[chroma]\nsync_threshold = 5678'));
+    await second.ensure('tuned_v1', { model: 'm', dimension: 4 });
+    expect(await hnswOf('tuned_v1')).toMatchObject({ sync_threshold: 5678 });
+    // Still usable after the change.
+    await second.upsert('tuned_v1', [{ id: 'x', vector: unit(3), metadata: { conversation_id: c1 } }]);
+    expect((await second.query('tuned_v1', unit(3), 1, undefined))[0]!.id).toBe('x');
   });
 });
