@@ -1,6 +1,7 @@
 import { auditEventsRoute } from '../audit/auditEvents.js';
 import { conversationEventsRoute } from '../audit/conversationEvents.js';
 import { conversationHistoryRoute } from '../audit/conversationHistory.js';
+import { eventStreamRoute } from '../audit/eventStream.js';
 import { appendMessagesRoute } from '../commands/appendMessages.js';
 import { archiveConversationRoute } from '../commands/archiveConversation.js';
 import { createConversationRoute } from '../commands/createConversation.js';
@@ -50,6 +51,7 @@ export const apiRoutes: readonly FeatureRoutes[] = [
   conversationEventsRoute,
   conversationHistoryRoute,
   auditEventsRoute,
+  eventStreamRoute,
   // Reads of the read model and the vectors.
   countConversationsRoute,
   listConversationsRoute,

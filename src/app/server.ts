@@ -17,6 +17,7 @@ import { prepareReadModel, startProjections, type ProjectionRuntime } from '../p
 import type { ChromaProcess } from '../vectors/chromaProcess.js';
 import { startVectorModel } from '../projections/vectorRebuild.js';
 import { projectionDefinitions } from './projectors.js';
+import { listenWakeup, type Wakeup } from '../projections/wakeup.js';
 import { startVectorService, type VectorService } from '../vectors/service.js';
 import { VERSION } from '../version.js';
 
@@ -52,6 +53,9 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;
   let vectors: VectorService | undefined;
+  // Live event streams: woken by the projections' LISTEN, or by one of their own in an API-only process.
+  let streamWakeup: Wakeup | undefined;
+  const closingStreams = new AbortController();
   // REDIS_URL: rate-limit buckets shared by every instance. No offline queue: when Redis is down each
   // instance falls back to its own buckets instead of queueing requests.
   const redis = config.redis.url ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
@@ -84,6 +88,8 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     } else {
       await prepareReadModel(pools);
     }
+    const wakeup = projections?.wakeup ?? (streamWakeup = listenWakeup(writeUrl, logger));
+    deps.events = { wakeup, closing: closingStreams.signal };
     const app = config.server.role === 'projector' ? createOpsApp(deps) : createApp(deps, platformExtras(deps, redis ? { redis } : {}));
     const server: ServerType = await new Promise((resolveServer, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolveServer(s));
@@ -101,6 +107,8 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       loopbackOnly: policy.value.loopbackOnly,
       async stop() {
         const deadline = Date.now() + config.server.shutdown_grace_ms;
+        // Open event streams end with a 'closing' event (where to resume) instead of holding the grace period.
+        closingStreams.abort();
         await closeServer(server as Server, config.server.shutdown_grace_ms);
         // Finishes the batch in flight and lets the leases go before the pools close, within what is
         // left of the grace period (at least 2 s). A vector batch still embedding then is abandoned:
@@ -108,6 +116,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
         const finished = await withDeadline(projections?.stop(), Math.max(deadline - Date.now(), 2000));
         if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
+        await streamWakeup?.close();
         redis?.disconnect();
         // An abandoned batch may still hold a client; pool.end() would wait for it forever.
         if (!(await withDeadline(livePools.close(), 5000))) logger.warn('database pools did not close in 5 s; going on');
@@ -117,6 +126,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   } catch (e) {
     await projections?.stop().catch(() => {});
     await vectors?.stop().catch(() => {});
+    await streamWakeup?.close().catch(() => {});
     await pools?.close().catch(() => {});
     redis?.disconnect();
     await embedded.postgres?.stop();

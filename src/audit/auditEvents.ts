@@ -7,13 +7,14 @@ import { errorResponses, register, type App } from '../http/openapi.js';
 import { readQuery } from '../queries/sql.js';
 import { eventViewSchema, toEventView } from './eventView.js';
 
-const list = z
+/** A comma-separated list of event types (or anything else) in a query parameter. */
+export const commaList = z
   .string()
   .max(2000)
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean));
 
 export const auditQuery = z.object({
-  type: list.optional().openapi({ description: 'event type, or several comma-separated' }),
+  type: commaList.optional().openapi({ description: 'event type, or several comma-separated' }),
   actor: z.string().min(1).max(200).optional(),
   stream: z.string().min(1).max(300).optional().openapi({ description: 'a stream id or a conversation id' }),
   from: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).optional(),
@@ -24,6 +25,9 @@ export const auditQuery = z.object({
 export type AuditQuery = z.infer<typeof auditQuery>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A `stream` filter names a stream id or, for short, a conversation id. */
+export const streamIdOf = (stream: string) => (UUID.test(stream) ? conversationStream(stream.toLowerCase()) : stream);
 
 /**
  * The SQL of an audit page: every filter a parameter, keyset on global_position. With a time range
@@ -44,7 +48,7 @@ export function auditSql(q: AuditQuery): { text: string; values: unknown[] } {
   };
   if (q.type && q.type.length > 0) add((n) => `type = any($${n}::text[])`, q.type);
   if (q.actor) add((n) => `metadata->>'actor' = $${n}`, q.actor);
-  if (q.stream) add((n) => `stream_id = $${n}`, UUID.test(q.stream) ? conversationStream(q.stream.toLowerCase()) : q.stream);
+  if (q.stream) add((n) => `stream_id = $${n}`, streamIdOf(q.stream));
   if (q.from) add((n) => `created_at >= $${n}::timestamptz`, q.from);
   if (q.to) add((n) => `created_at < $${n}::timestamptz`, q.to);
   values.push(q.limit + 1);

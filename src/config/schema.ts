@@ -148,6 +148,18 @@ export const configSchema = z.strictObject({
       lease_check_ms: positiveInt.default(2000),
     })
     .prefault({}),
+  stream: z
+    .strictObject({
+      /** A comment line this often keeps proxies from closing an idle event stream. */
+      heartbeat_ms: positiveInt.default(15_000),
+      /** Bytes queued for one client before its writes wait (the socket buffers more). */
+      buffer_bytes: positiveInt.default(256 * 1024),
+      /** A client whose queue stays full this long is dropped with a final event saying where to resume. */
+      slow_client_ms: positiveInt.default(10_000),
+      /** Events read from the log per step. */
+      batch_size: positiveInt.default(200),
+    })
+    .prefault({}),
   context: z
     .strictObject({
       default_budget: positiveInt.default(8000),
