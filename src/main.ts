@@ -101,6 +101,17 @@ program
     process.exitCode = await replayCommand(configOrExit(), projection);
   });
 
+const retention = program.command('retention').description('retention rules ([[retention.rules]] in the config)');
+retention
+  .command('run')
+  .description('run the retention rules once (under the retention lease), or print what a run would do')
+  .option('--dry-run', 'print what the run would do (as GET /api/v1/retention/preview), change nothing', false)
+  .option('--json', 'print JSON', false)
+  .action(async (options: { dryRun: boolean; json: boolean }) => {
+    const { retentionCommand } = await import('./retention/cli.js');
+    process.exitCode = await retentionCommand(configOrExit(), options);
+  });
+
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -18,6 +18,7 @@ import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
 import { mcpRoutes } from '../mcp/tools.js';
 import { projectionRoutes } from '../operations/projectionRoutes.js';
+import { retentionPreviewRoute } from '../retention/preview.js';
 import { assembleContextRoute } from '../queries/assembleContext.js';
 import { countConversationsRoute } from '../queries/countConversations.js';
 import { exportRoutes } from '../queries/exportConversation.js';
@@ -71,6 +72,7 @@ export const apiRoutes: readonly FeatureRoutes[] = [
   summarizeRoutes,
   listSummariesRoute,
   suggestLabelsRoute,
+  retentionPreviewRoute,
   mcpRoutes,
 ];
 
