@@ -16,6 +16,7 @@ import { setImportanceRoute } from '../commands/setImportance.js';
 import { summarizeRoutes } from '../commands/summarize.js';
 import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
+import { mcpHttpRoute } from '../mcp/http.js';
 import { mcpRoutes } from '../mcp/tools.js';
 import { projectionRoutes } from '../operations/projectionRoutes.js';
 import { retentionPreviewRoute } from '../retention/preview.js';
@@ -74,6 +75,7 @@ export const apiRoutes: readonly FeatureRoutes[] = [
   suggestLabelsRoute,
   retentionPreviewRoute,
   mcpRoutes,
+  mcpHttpRoute,
 ];
 
 /** Paths that take a body other than JSON (the import takes Markdown text too). */
