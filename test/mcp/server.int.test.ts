@@ -177,6 +177,8 @@ describe('MCP over stdio (sekha mcp)', () => {
           env: { ...env, SEKHA_API_KEY: key, LOG_LEVEL: 'warn' },
           stderr: 'pipe',
         }),
+        // Starting tsx and the CLI takes a while on a loaded machine: more than the SDK's default 60 s.
+        { timeout: 180_000 },
       );
       return client;
     };
@@ -194,5 +196,5 @@ describe('MCP over stdio (sekha mcp)', () => {
     } finally {
       await client.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
