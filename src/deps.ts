@@ -4,6 +4,7 @@ import type { ResolvedConfig } from './config/load.js';
 import type { Pools } from './db/pools.js';
 import type { EventStore } from './eventstore/index.js';
 import type { ProgressBus } from './projections/bus.js';
+import type { Wakeup } from './projections/wakeup.js';
 import type { ProjectionRuntime } from './projections/runtime.js';
 import type { VectorService } from './vectors/service.js';
 
@@ -28,6 +29,8 @@ export interface AppDeps {
   vectors?: VectorService;
   /** This app's metrics (own registry): record projection lag and embed latency into it. */
   metrics?: Metrics;
+  /** Wakes live event streams when events are appended (LISTEN), and tells them the service is stopping. */
+  events?: { wakeup: Wakeup; closing: AbortSignal };
   /** More GET /ready checks (name → check); the database and the local projectors are built in. */
   readiness?: Record<string, Check>;
 }

@@ -101,6 +101,34 @@ program
     process.exitCode = await replayCommand(configOrExit(), projection);
   });
 
+program
+  .command('mcp')
+  .description('an MCP server on stdin/stdout (for desktop agents): forwards to a running service, or starts the embedded defaults')
+  .option('--url <url>', 'a running Sekha service (default: SEKHA_URL; none: start the embedded service here)')
+  .option('--key <key>', 'its API key (default: SEKHA_API_KEY)')
+  .action(async (options: { url?: string; key?: string }) => {
+    const { runStdioServer } = await import('./mcp/stdio.js');
+    const pino = (await import('pino')).default;
+    const config = configOrExit();
+    // stdout carries the protocol: logs go to stderr.
+    const logger = createLogger(config.log_level, pino.destination(2));
+    const url = options.url ?? process.env.SEKHA_URL;
+    const key = options.key ?? process.env.SEKHA_API_KEY;
+    await runStdioServer(config, logger, { ...(url ? { url } : {}), ...(key ? { key } : {}) });
+    process.exit(0);
+  });
+
+const retention = program.command('retention').description('retention rules ([[retention.rules]] in the config)');
+retention
+  .command('run')
+  .description('run the retention rules once (under the retention lease), or print what a run would do')
+  .option('--dry-run', 'print what the run would do (as GET /api/v1/retention/preview), change nothing', false)
+  .option('--json', 'print JSON', false)
+  .action(async (options: { dryRun: boolean; json: boolean }) => {
+    const { retentionCommand } = await import('./retention/cli.js');
+    process.exitCode = await retentionCommand(configOrExit(), options);
+  });
+
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

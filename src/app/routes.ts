@@ -1,6 +1,7 @@
 import { auditEventsRoute } from '../audit/auditEvents.js';
 import { conversationEventsRoute } from '../audit/conversationEvents.js';
 import { conversationHistoryRoute } from '../audit/conversationHistory.js';
+import { eventStreamRoute } from '../audit/eventStream.js';
 import { appendMessagesRoute } from '../commands/appendMessages.js';
 import { archiveConversationRoute } from '../commands/archiveConversation.js';
 import { createConversationRoute } from '../commands/createConversation.js';
@@ -15,8 +16,10 @@ import { setImportanceRoute } from '../commands/setImportance.js';
 import { summarizeRoutes } from '../commands/summarize.js';
 import type { AppDeps } from '../deps.js';
 import type { App } from '../http/openapi.js';
+import { mcpHttpRoute } from '../mcp/http.js';
 import { mcpRoutes } from '../mcp/tools.js';
 import { projectionRoutes } from '../operations/projectionRoutes.js';
+import { retentionPreviewRoute } from '../retention/preview.js';
 import { assembleContextRoute } from '../queries/assembleContext.js';
 import { countConversationsRoute } from '../queries/countConversations.js';
 import { exportRoutes } from '../queries/exportConversation.js';
@@ -50,6 +53,7 @@ export const apiRoutes: readonly FeatureRoutes[] = [
   conversationEventsRoute,
   conversationHistoryRoute,
   auditEventsRoute,
+  eventStreamRoute,
   // Reads of the read model and the vectors.
   countConversationsRoute,
   listConversationsRoute,
@@ -69,7 +73,9 @@ export const apiRoutes: readonly FeatureRoutes[] = [
   summarizeRoutes,
   listSummariesRoute,
   suggestLabelsRoute,
+  retentionPreviewRoute,
   mcpRoutes,
+  mcpHttpRoute,
 ];
 
 /** Paths that take a body other than JSON (the import takes Markdown text too). */

@@ -17,6 +17,8 @@ import { prepareReadModel, startProjections, type ProjectionRuntime } from '../p
 import type { ChromaProcess } from '../vectors/chromaProcess.js';
 import { startVectorModel } from '../projections/vectorRebuild.js';
 import { projectionDefinitions } from './projectors.js';
+import { listenWakeup, type Wakeup } from '../projections/wakeup.js';
+import { startRetentionScheduler, type RetentionScheduler } from '../retention/scheduler.js';
 import { startVectorService, type VectorService } from '../vectors/service.js';
 import { startWarmUp, type WarmUp } from '../vectors/warmUp.js';
 import { VERSION } from '../version.js';
@@ -54,6 +56,10 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   let projections: ProjectionRuntime | undefined;
   let vectors: VectorService | undefined;
   let warmUp: WarmUp | undefined;
+  // Live event streams: woken by the projections' LISTEN, or by one of their own in an API-only process.
+  let streamWakeup: Wakeup | undefined;
+  const closingStreams = new AbortController();
+  let retention: RetentionScheduler | undefined;
   // REDIS_URL: rate-limit buckets shared by every instance. No offline queue: when Redis is down each
   // instance falls back to its own buckets instead of queueing requests.
   const redis = config.redis.url ? new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
@@ -95,6 +101,12 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     } else {
       await prepareReadModel(pools);
     }
+    const wakeup = projections?.wakeup ?? (streamWakeup = listenWakeup(writeUrl, logger));
+    deps.events = { wakeup, closing: closingStreams.signal };
+    // Retention rules run beside the projectors, in the one instance holding the retention lease.
+    if (config.server.role !== 'api' && config.retention.enabled && config.retention.rules.length > 0) {
+      retention = startRetentionScheduler(deps, { url: writeUrl });
+    }
     const app = config.server.role === 'projector' ? createOpsApp(deps) : createApp(deps, platformExtras(deps, redis ? { redis } : {}));
     const server: ServerType = await new Promise((resolveServer, reject) => {
       const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolveServer(s));
@@ -112,14 +124,18 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       loopbackOnly: policy.value.loopbackOnly,
       async stop() {
         const deadline = Date.now() + config.server.shutdown_grace_ms;
+        // Open event streams end with a 'closing' event (where to resume) instead of holding the grace period.
+        closingStreams.abort();
         await closeServer(server as Server, config.server.shutdown_grace_ms);
         // Finishes the batch in flight and lets the leases go before the pools close, within what is
         // left of the grace period (at least 2 s). A vector batch still embedding then is abandoned:
         // its checkpoint has not moved, so the next start applies it again (at-least-once, idempotent).
         warmUp?.stop();
+        await withDeadline(retention?.stop(), 5000);
         const finished = await withDeadline(projections?.stop(), Math.max(deadline - Date.now(), 2000));
         if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
+        await streamWakeup?.close();
         redis?.disconnect();
         // The last appends' NOTIFY, before its pool closes.
         await withDeadline(deps.store.notifier.flush(), 1000);
@@ -130,8 +146,10 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     };
   } catch (e) {
     warmUp?.stop();
+    await retention?.stop().catch(() => {});
     await projections?.stop().catch(() => {});
     await vectors?.stop().catch(() => {});
+    await streamWakeup?.close().catch(() => {});
     await pools?.close().catch(() => {});
     redis?.disconnect();
     await embedded.postgres?.stop();

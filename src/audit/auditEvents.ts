@@ -6,13 +6,14 @@ import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { eventViewSchema, toEventView } from './eventView.js';
 
-const list = z
+/** A comma-separated list of event types (or anything else) in a query parameter. */
+export const commaList = z
   .string()
   .max(2000)
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean));
 
 export const auditQuery = z.object({
-  type: list.optional().openapi({ description: 'event type, or several comma-separated' }),
+  type: commaList.optional().openapi({ description: 'event type, or several comma-separated' }),
   actor: z.string().min(1).max(200).optional(),
   stream: z.string().min(1).max(300).optional().openapi({ description: 'a stream id or a conversation id' }),
   from: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).optional(),
@@ -24,11 +25,14 @@ export type AuditQuery = z.infer<typeof auditQuery>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A `stream` filter names a stream id or, for short, a conversation id. */
+export const streamIdOf = (stream: string) => (UUID.test(stream) ? conversationStream(stream.toLowerCase()) : stream);
+
 /** The event-log search of an audit query: a bare conversation id names its stream. */
 export const auditSearch = (q: AuditQuery): EventSearch => ({
   types: q.type,
   actor: q.actor,
-  streamId: q.stream && (UUID.test(q.stream) ? conversationStream(q.stream.toLowerCase()) : q.stream),
+  streamId: q.stream && streamIdOf(q.stream),
   from: q.from,
   to: q.to,
   afterPosition: q.after_position,

@@ -46,6 +46,23 @@ export const apiKeySchema = z
   });
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 
+/** One `[[retention.rules]]` entry: which conversations, after how long without activity, what happens. */
+export const retentionRuleSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'allowed: 1 to 64 letters, digits, ".", "_" or "-"'),
+    /** Folder prefix: "/work" matches "/work" and "/work/…"; "/" matches every folder. */
+    folder: z.string().min(1).startsWith('/', 'allowed: a folder path starting with "/"').optional(),
+    label: z.string().min(1).optional(),
+    after_days: z.coerce.number({ error: 'allowed: a number of days, 0 or more' }).min(0, 'allowed: a number of days, 0 or more'),
+    action: z.enum(['archive', 'delete', 'purge']),
+    /** Pinned conversations are kept unless this is true. */
+    include_pinned: bool.default(false),
+    /** Conversations with importance ≥ retention.keep_importance_at_least are kept unless this is true. */
+    include_important: bool.default(false),
+  })
+  .refine((r) => r.folder !== undefined || r.label !== undefined, { message: 'allowed: a rule with folder, label or both' });
+export type RetentionRule = z.infer<typeof retentionRuleSchema>;
+
 /** The whole configuration, with every default of CONFIG.md. */
 export const configSchema = z.strictObject({
   data_dir: z.string().default('./data'),
@@ -162,6 +179,18 @@ export const configSchema = z.strictObject({
       lease_check_ms: positiveInt.default(2000),
     })
     .prefault({}),
+  stream: z
+    .strictObject({
+      /** A comment line this often keeps proxies from closing an idle event stream. */
+      heartbeat_ms: positiveInt.default(15_000),
+      /** Bytes queued for one client before its writes wait (the socket buffers more). */
+      buffer_bytes: positiveInt.default(256 * 1024),
+      /** A client whose queue stays full this long is dropped with a final event saying where to resume. */
+      slow_client_ms: positiveInt.default(10_000),
+      /** Events read from the log per step. */
+      batch_size: positiveInt.default(200),
+    })
+    .prefault({}),
   context: z
     .strictObject({
       default_budget: positiveInt.default(8000),
@@ -179,6 +208,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   redis: z.strictObject({ url: optionalUrl }).prefault({}),
+  retention: z
+    .strictObject({
+      /** Run the rules on a schedule (in processes that run projectors; one instance acts, under a lease). */
+      enabled: bool.default(true),
+      interval_ms: positiveInt.default(3_600_000),
+      /** Conversations at least this important are kept unless a rule says include_important. */
+      keep_importance_at_least: z.coerce.number().int().min(1).max(11).default(8),
+      /** At most this many conversations are acted on per run (the rest wait for the next). */
+      max_per_run: positiveInt.default(1000),
+      rules: z
+        .array(retentionRuleSchema)
+        .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, { error: 'allowed: each rule name once' })
+        .default([]),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { appendToStream } from './append.js';
 import { createAppendNotifier, type AppendNotifier, type AppendNotifierOptions } from './notifier.js';
-import { readAll, readEvent, readHead, readStream } from './read.js';
+import { readAll, readEvent, readHead, readHorizon, readStream } from './read.js';
 import type { EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 import type { Position } from './position.js';
 
@@ -31,6 +31,7 @@ export function createEventStore(pool: pg.Pool, options: EventStoreOptions = {})
     readStream: (streamId: string, options?: Parameters<typeof readStream>[2]) => readStream(pool, streamId, options),
     readAll: (after: Position, limit: number) => readAll(pool, after, limit),
     readHead: () => readHead(pool),
+    readHorizon: () => readHorizon(pool),
     readEvent: (eventId: string) => readEvent(pool, eventId),
   };
 }

@@ -48,6 +48,20 @@ export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: num
   );
 }
 
+/**
+ * Where "now" is for a reader of `readAll`: every event at or before it is committed and visible.
+ * Transactions still running all have ids at or above the snapshot's xmin, so reading after
+ * (xmin, 0) skips nothing that commits later (at worst a few events committed just before it come too).
+ */
+export function readHorizon(db: pg.Pool | pg.PoolClient): ResultAsync<Position, ReadError> {
+  return ResultAsync.fromPromise(
+    db
+      .query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
+      .then((r) => ({ transactionId: BigInt(r.rows[0]!.xmin), globalPosition: 0 })),
+    unavailable,
+  );
+}
+
 /** The position of the newest committed event visible now (the head projectors chase), or undefined. */
 export function readHead(db: pg.Pool | pg.PoolClient): ResultAsync<{ position: Position; createdAt: Date } | undefined, ReadError> {
   return ResultAsync.fromPromise(

@@ -15,8 +15,8 @@ import { conversationExportJson, conversationMarkdown } from '../queries/exportF
 import { dryRunBody, pruneDryRun, pruneExecute } from '../commands/prune.js';
 import { memoryStats, statsQuery } from '../queries/stats.js';
 
-type Answer = Result<unknown, ServiceError>;
-interface Tool {
+export type Answer = Result<unknown, ServiceError>;
+export interface Tool {
   description: string;
   input: z.ZodType;
   run(deps: AppDeps, c: Context, app: App, input: any): Promise<Answer>;
@@ -39,7 +39,8 @@ async function viaRoute(app: App, c: Context, method: string, path: string, body
 
 const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
 
-const tools = (deps: AppDeps): Record<string, Tool> => {
+/** The tool table: the REST tool routes below and the MCP server (src/mcp/server.ts) both run these. */
+export const tools = (deps: AppDeps): Record<string, Tool> => {
   const limits = deps.config.api;
   return {
     memory_store: {
@@ -112,10 +113,13 @@ const tools = (deps: AppDeps): Record<string, Tool> => {
   };
 };
 
+/** A tool's input as JSON Schema (what GET /mcp/tools and the MCP server's tools/list show). */
+export const inputJsonSchema = (t: Tool) => z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+
 /** Sekha's MCP tool routes: GET /mcp/tools lists them with JSON schemas; POST /mcp/tools/{name} runs one. */
 export const mcpRoutes = (deps: AppDeps) => (app: App) => {
   const all = tools(deps);
-  const list = Object.entries(all).map(([name, t]) => ({ name, description: t.description, input_schema: z.toJSONSchema(t.input, { io: 'input', unrepresentable: 'any' }) }));
+  const list = Object.entries(all).map(([name, t]) => ({ name, description: t.description, input_schema: inputJsonSchema(t) }));
   register(
     app,
     createRoute({ method: 'get', path: '/mcp/tools', tags: ['mcp'], summary: 'The MCP tools with their input JSON schemas', responses: { 200: { description: '`{tools[]}`' }, ...errorResponses } }),

@@ -44,6 +44,8 @@ export interface LocalStatus {
 /** The projection runtime: runs the live and building versions of each definition under leases. */
 export interface ProjectionRuntime {
   readonly bus: ProgressBus;
+  /** The LISTEN wake-up of this runtime once started (live event streams share it). */
+  readonly wakeup: Wakeup | undefined;
   readonly definitions: readonly ProjectionDefinition[];
   /** Creates missing live versions and starts runners; resolves once they are started. */
   start(): Promise<void>;
@@ -161,6 +163,9 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
 
   return {
     bus,
+    get wakeup() {
+      return wakeup;
+    },
     definitions,
     async start() {
       wakeup = options.listen === false ? localWakeup() : listenWakeup(options.url, log);

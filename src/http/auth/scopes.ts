@@ -16,7 +16,10 @@ const READ_POSTS = new Set([
 ]);
 
 /** MCP tools that only read; the others write. */
-const READ_TOOLS = new Set(['memory_search', 'memory_get_context', 'memory_export', 'memory_stats']);
+const READ_TOOLS = new Set(['memory_search', 'memory_get_context', 'memory_export', 'memory_stats', 'memory_get_conversation', 'memory_prune_suggestions']);
+
+/** The scope an MCP tool needs (the MCP endpoint checks it per tool call). */
+export const toolScope = (name: string): 'read' | 'write' => (READ_TOOLS.has(name) ? 'read' : 'write');
 
 /**
  * The scope a request needs, decided in this one place from method, path and query:
@@ -32,8 +35,10 @@ export function requiredScope(method: string, path: string, query: URLSearchPara
   if (p === '/api/v1/audit' || p.startsWith('/api/v1/audit/')) return 'admin';
   if (m === 'GET' || m === 'HEAD') return 'read';
   if (m === 'POST' && READ_POSTS.has(p)) return 'read';
+  // The MCP endpoint: every call needs read at least; each tool call is checked for its own scope there.
+  if (p === '/mcp') return 'read';
   const tool = /^\/mcp\/tools\/([^/]+)$/.exec(p)?.[1];
-  if (m === 'POST' && tool && READ_TOOLS.has(tool)) return 'read';
+  if (m === 'POST' && tool && toolScope(tool) === 'read') return 'read';
   return 'write';
 }
 
