@@ -136,7 +136,7 @@ export class TopKSearch {
 
   constructor(terms: readonly QueryTerm[], private readonly o: TopKOptions) {
     this.k = o.k;
-    this.opts = { firstChunk: o.firstChunk ?? Math.max(4 * o.k, 128), rareDf: o.rareDf ?? 2000, resolveChunk: o.resolveChunk ?? Math.max(4 * o.k, 256) };
+    this.opts = { firstChunk: o.firstChunk ?? Math.max(8 * o.k, 256), rareDf: o.rareDf ?? 2000, resolveChunk: o.resolveChunk ?? Math.max(4 * o.k, 256) };
     this.terms = terms.map((t) => ({ idf: t.idf, df: t.df, read: 0, exhausted: t.df === 0, last: undefined }));
   }
 

@@ -75,6 +75,12 @@ const NO_ID = '00000000-0000-0000-0000-000000000000';
 const tfsSql = (terms: string) =>
   `array(select coalesce(d.tfs[array_position(d.terms, q.term)], 0) from unnest(${terms}::text[]) with ordinality as q(term, i) order by q.i)`;
 
+/** The joins a filter needs from a lexical document `d`: its conversation `c`, and its message `m` only when the filter reads one. */
+function joinsFor(where: Conditions, kind: 'join' | 'left join'): string {
+  const message = where.parts.some((p) => /\bm\./.test(p)) ? `${kind} messages m on m.id = d.message_id ` : '';
+  return `${message}${kind} conversations c on c.id = d.conversation_id`;
+}
+
 function resolveSql(ids: string[], terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
   const where = new Conditions();
   const idsParam = where.param(ids);
@@ -83,10 +89,8 @@ function resolveSql(ids: string[], terms: string[], filter: MessageFilter): { te
   const pass = where.parts.length ? `coalesce(${where.parts.join(' and ')}, false)` : 'true';
   return {
     text: `
-      select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, (m.id is not null and c.id is not null and ${pass}) as pass
-        from lexical_docs d
-        left join messages m on m.id = d.message_id
-        left join conversations c on c.id = m.conversation_id
+      select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, (c.id is not null and ${pass}) as pass
+        from lexical_docs d ${joinsFor(where, 'left join')}
        where d.message_id = any(${idsParam}::uuid[])`,
     values: where.values,
   };
@@ -128,8 +132,7 @@ function exactScanSql(terms: string[], filter: MessageFilter): { text: string; v
     text: `
       select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, true as pass
         from (select distinct message_id from lexical_postings where term = any(${termsParam}::text[])) p
-        join lexical_docs d on d.message_id = p.message_id
-        join messages m on m.id = d.message_id join conversations c on c.id = m.conversation_id
+        join lexical_docs d on d.message_id = p.message_id ${joinsFor(where, 'join')}
        ${where.where}`,
     values: where.values,
   };
