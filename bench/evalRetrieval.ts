@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
 import { DEFAULT_FUSION, fuseRankings } from '../src/queries/searchFusion.js';
-import { bm25Sql } from '../src/queries/searchLexical.js';
+import { lexicalTopK, searchFilter } from '../src/queries/lexicalTopK.js';
 import { startBenchService } from './service.js';
 
 const opts = new Command('eval:retrieval')
@@ -135,9 +135,8 @@ async function main() {
     }
     if (opts.bm25Grid) {
       // The same BM25 SQL the query route runs, with other k1 and b, straight against the service's database.
-      const client = new pg.Client({ connectionString: service.databaseUrl });
+      const client = new pg.Pool({ connectionString: service.databaseUrl, max: 2 });
       client.on('error', () => {}); // the service stopping ends the connection; queries report their own errors
-      await client.connect();
       const keys = await client.query<{ id: string; key: string }>(`select m.id::text as id, substr(c.folder, length('/locomo/') + 1) || '/' || (m.metadata->>'dia_id') as key from messages m join conversations c on c.id = m.conversation_id`);
       for (const { id, key } of keys.rows) messageIds.set(id, key);
       const fusion = DEFAULT_FUSION['energetic-ai/use-lite-en']!;
@@ -149,8 +148,7 @@ async function main() {
           for (const b of [0.1, 0.2, 0.3, 0.5, 0.75]) {
             const sums = [0, 0, 0].map(() => ({ f5: 0, h5: 0, h10: 0, n: 0 }));
             for (const r of rows) {
-              const { text, values } = bm25Sql(r.question, { folder: r.folder }, 50, { k1, b });
-              const lexical = (await client.query<{ id: string; score: number }>(text, values)).rows;
+              const lexical = (await lexicalTopK(client, { query: r.question, filter: searchFilter({ folder: r.folder }), scope: { folder: r.folder }, k: 50, params: { k1, b } }))._unsafeUnwrap().hits;
               const fused = fuseRankings(r.raw.semantic, lexical, fusion).map((h) => messageIds.get(h.id)!);
               for (const g of [sums[0]!, sums[1 + half(r)]!]) {
                 g.f5 += recall(lexical.map((h) => messageIds.get(h.id)!), r.evidence, 5);

@@ -27,6 +27,10 @@ export interface SizeReport {
   peer?: PeerResult;
   /** Our read-model rebuild over the corpus's events. */
   rebuild?: { events: number; seconds: number; events_per_second: number };
+  /** A blue/green replay of the lexical projection (postings, documents, statistics), apart from seeding. */
+  lexical_rebuild?: { events: number; messages: number; seconds: number; messages_per_second: number };
+  /** On-disk sizes (MiB, indexes included) of the live lexical tables and the read model's messages. */
+  storage_mib?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -128,6 +132,19 @@ function otherTables(report: BenchReport): string {
     if (!s.vector_rebuild && s.ready_after_start_ms === undefined) continue;
     const v = s.vector_rebuild;
     out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
+  }
+  out.push(
+    '',
+    '### Lexical projection: blue/green rebuild from the log (apart from seeding) and size on disk',
+    '',
+    '| corpus | messages | seconds | messages/s | postings MiB | lexical documents MiB | messages table MiB |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const s of report.sizes) {
+    if (!s.lexical_rebuild && !s.storage_mib) continue;
+    const r = s.lexical_rebuild;
+    const m = s.storage_mib ?? {};
+    out.push(`| ${s.size} | ${fmt(r?.messages)} | ${fmt(r?.seconds)} | ${fmt(r?.messages_per_second)} | ${fmt(m.lexical_postings)} | ${fmt(m.lexical_documents)} | ${fmt(m.messages)} |`);
   }
   out.push('', '### Peak RSS (MiB, largest process of each kind)', '', '| corpus | processes |', '|---|---|');
   for (const s of report.sizes) out.push(`| ${s.size} | ${Object.entries(s.peak_rss_mib ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} |`);

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import pg from 'pg';
 import { BENCH_EMBEDDING_MODEL } from './embedderServer.js';
 import { appendBaselines, bareHonoBaseline, peerBaseline } from './baselines.js';
 import { conversationAt, queryAt } from './corpus.js';
@@ -168,6 +169,55 @@ async function rebuildReadModel(svc: BenchService): Promise<SizeReport['rebuild'
   return { events, seconds: Math.round(seconds * 10) / 10, events_per_second: Math.round(events / seconds) };
 }
 
+/**
+ * Times a blue/green replay of the lexical projection (postings, documents, statistics) from the
+ * whole log, as `npm run replay -- lexical-stats` does, apart from seeding: messages/s is the rate
+ * a rebuild reaches, not the rate writes arrived at.
+ */
+async function rebuildLexical(svc: BenchService): Promise<SizeReport['lexical_rebuild']> {
+  const before = (await projections(svc))?.find((p) => p.name === 'lexical-stats');
+  if (!before || !svc.databaseUrl) return undefined;
+  const events = Number(before.position.split(':')[1] ?? 0);
+  const started = performance.now();
+  const res = await post(`${svc.url}/api/v1/projections/lexical-stats/rebuild`, {});
+  if (res.status !== 202) return undefined;
+  const { version } = (await res.json()) as { version: number };
+  for (;;) {
+    const live = ((await projections(svc)) ?? []).filter((p) => p.name === 'lexical-stats');
+    if (live.length === 1 && live[0]!.version === version && live[0]!.lag_events === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const messages = Number((await withDatabase(svc.databaseUrl, (db) => db.query<{ docs: string }>('select docs from lexical_totals'))).rows[0]!.docs);
+  return { events, messages, seconds: Math.round(seconds * 10) / 10, messages_per_second: Math.round(messages / seconds) };
+}
+
+async function withDatabase<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+/** On-disk size (MiB, indexes and TOAST included) of the live postings and lexical documents beside the read model's messages. */
+async function storageSizes(svc: BenchService): Promise<Record<string, number> | undefined> {
+  if (!svc.databaseUrl) return undefined;
+  return withDatabase(svc.databaseUrl, async (db) => {
+    const live = async (name: string) => (await db.query<{ version: number }>(`select version from projection_checkpoints where name = $1 and state = 'live'`, [name])).rows[0]?.version;
+    const lexical = await live('lexical-stats');
+    const readModel = await live('read-model');
+    const mib = async (table: string) => Math.round(Number((await db.query<{ n: string }>('select pg_total_relation_size($1::regclass) as n', [table])).rows[0]!.n) / 2 ** 20);
+    return {
+      lexical_postings: await mib(`lex_v${lexical}_postings`),
+      lexical_documents: await mib(`lex_v${lexical}_docs`),
+      messages: await mib(`rm_v${readModel}_messages`),
+    };
+  });
+}
+
 /** Starts bench/embedderServer.ts as its own process; resolves its URL and a stop function. */
 async function startTrigramEmbedder(): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/embedderServer.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -226,6 +276,10 @@ async function benchSize(size: number): Promise<SizeReport> {
     log(`  write-to-searchable: ${JSON.stringify(report.write_to_searchable)}`);
     report.rebuild = await rebuildReadModel(svc);
     log(`  read-model rebuild: ${JSON.stringify(report.rebuild)}`);
+    report.lexical_rebuild = await rebuildLexical(svc);
+    log(`  lexical rebuild: ${JSON.stringify(report.lexical_rebuild)}`);
+    report.storage_mib = await storageSizes(svc);
+    log(`  storage (MiB): ${JSON.stringify(report.storage_mib)}`);
     report.peak_rss_mib = svc.peakRss();
     if (svc.databaseUrl) {
       // Same PostgreSQL server as the service, a database of their own: the service's projectors

@@ -3,58 +3,112 @@ import { loggedChange, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
 
-/** The projection that keeps BM25 statistics: document frequency per lexeme, document count and length. */
+/**
+ * The lexical projection (replayed as `lexical-stats`): BM25 statistics (document frequency per
+ * lexeme, document count and length) and impact-ordered postings, one row per (lexeme, message),
+ * which the top-k BM25 query (src/queries/lexicalTopK.ts) reads best first.
+ */
 export const LEXICAL_STATS = 'lexical-stats';
 
 /** The text search configuration; the same as the read model's `messages.search`. */
 const CONFIG = 'english';
 
+/**
+ * The postings' order: `cost` = K(len)/tf of BM25 under reference parameters, where the term's
+ * weight is w = (k1 + 1) / (1 + K(len)/tf); ascending cost is descending weight. The reference avgdl
+ * is the first batch's (a replay re-centres it); other k1, b or a drifted avgdl keep the bound
+ * valid (see `unseenWeightBound`), only less tight.
+ */
+export const REFERENCE = { k1: 0.9, b: 0.3 } as const;
+const costSql = (tf: string, len: string, avgdl: string) => `(${REFERENCE.k1} * (1 - ${REFERENCE.b} + ${REFERENCE.b} * ${len}::float8 / ${avgdl}) / ${tf})`;
+
 export const lexicalTables = (version: number) => ({
   terms: `lex_v${version}_terms`,
   docs: `lex_v${version}_docs`,
   totals: `lex_v${version}_totals`,
+  postings: `lex_v${version}_postings`,
 });
 
-async function createTables(client: pg.PoolClient, version: number): Promise<void> {
+/** The views queries read, each pointing at the live version's table. */
+export const LEXICAL_VIEWS = { terms: 'lexical_terms', docs: 'lexical_docs', totals: 'lexical_totals', postings: 'lexical_postings' } as const;
+
+/**
+ * Creates one version's tables. The postings' order index comes with them for a live version; a
+ * version being rebuilt appends its postings without it (random inserts into a large btree cost
+ * 30× the heap append) and builds it in one sort when it becomes live (`activate`).
+ */
+async function createTables(client: pg.PoolClient, version: number, orderIndex: boolean): Promise<void> {
   const t = lexicalTables(version);
   await client.query(`
     create table if not exists ${t.terms} (term text primary key, df integer not null);
     create table if not exists ${t.docs} (
-      message_id uuid primary key, conversation_id uuid not null, len integer not null, terms text[] not null);
+      message_id uuid primary key, conversation_id uuid not null, len integer not null, terms text[] not null, tfs integer[] not null);
     create index if not exists ${t.docs}_conversation_idx on ${t.docs} (conversation_id);
     create table if not exists ${t.totals} (
-      singleton boolean primary key default true check (singleton), docs bigint not null, total_len bigint not null);
-    insert into ${t.totals} (docs, total_len) values (0, 0) on conflict do nothing;`);
+      singleton boolean primary key default true check (singleton), docs bigint not null, total_len bigint not null, avgdl_ref float8);
+    insert into ${t.totals} (docs, total_len) values (0, 0) on conflict do nothing;
+    create table if not exists ${t.postings} (term text not null, cost float8 not null, message_id uuid not null, tf integer not null, len integer not null);`);
+  if (orderIndex) {
+    await client.query(`set local maintenance_work_mem = '256MB'`);
+    await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
+  }
 }
 
-/** Adds documents: their distinct lexemes raise document frequencies, their lengths the totals. */
+async function isBuilding(client: pg.PoolClient, version: number): Promise<boolean> {
+  const { rows } = await client.query<{ state: string }>('select state from projection_checkpoints where name = $1 and version = $2', [LEXICAL_STATS, version]);
+  return rows[0]?.state === 'building';
+}
+
+/**
+ * Adds documents in one statement: their lexemes with tf and length, a posting per lexeme, document
+ * frequencies and the totals (the first batch also fixes the reference avgdl of the postings' order).
+ */
 async function addDocs(client: pg.PoolClient, version: number, ids: string[], conversations: string[], texts: string[]): Promise<void> {
   const t = lexicalTables(version);
   await client.query(
     `with input as (
        select id, cid, to_tsvector('${CONFIG}', content) as tv from unnest($1::uuid[], $2::uuid[], $3::text[]) as d(id, cid, content)),
+     parsed as (
+       select input.id, input.cid, coalesce(a.terms, '{}') as terms, coalesce(a.tfs, '{}') as tfs, coalesce(a.len, 0)::int as len
+         from input cross join lateral (
+           select array_agg(lexeme) as terms, array_agg(coalesce(array_length(positions, 1), 1)) as tfs,
+                  sum(coalesce(array_length(positions, 1), 1)) as len
+             from unnest(input.tv)) a),
      added as (
-       insert into ${t.docs} (message_id, conversation_id, len, terms)
-       select id, cid, coalesce((select sum(coalesce(array_length(positions, 1), 1)) from unnest(tv)), 0), tsvector_to_array(tv) from input
+       insert into ${t.docs} (message_id, conversation_id, len, terms, tfs)
+       select id, cid, len, terms, tfs from parsed
        on conflict (message_id) do nothing
-       returning len, terms),
+       returning message_id, len, terms, tfs),
+     ref as (select coalesce((select avgdl_ref from ${t.totals}), (select avg(len)::float8 from added where len > 0)) as avgdl),
+     posted as (
+       -- In index order: consecutive rows land on the same leaf pages.
+       insert into ${t.postings} (term, cost, message_id, tf, len)
+       select u.term, ${costSql('u.tf', 'a.len', '(select avgdl from ref)')} as cost, a.message_id, u.tf, a.len
+         from added a cross join unnest(a.terms, a.tfs) as u(term, tf)
+        order by 1, 2, 3),
      df as (
        insert into ${t.terms} (term, df)
        select term, count(*) from added, unnest(added.terms) as term group by term
        on conflict (term) do update set df = ${t.terms}.df + excluded.df)
-     update ${t.totals} set docs = docs + (select count(*) from added), total_len = total_len + (select coalesce(sum(len), 0) from added)`,
+     update ${t.totals} set docs = docs + (select count(*) from added), total_len = total_len + (select coalesce(sum(len), 0) from added),
+            avgdl_ref = (select avgdl from ref)`,
     [ids, conversations, texts],
   );
 }
 
 /**
- * Removes a conversation's documents from the statistics. Terms no document has any more are deleted:
- * a term is content too, and a purge must leave none behind.
+ * Removes conversations' documents, postings and statistics in one statement per table. Terms no
+ * document has any more are deleted: a term is content too, and a purge must leave none behind.
  */
-async function removeConversation(client: pg.PoolClient, version: number, conversationId: string): Promise<void> {
+async function removeConversations(client: pg.PoolClient, version: number, conversationIds: string[]): Promise<void> {
   const t = lexicalTables(version);
   const { rows } = await client.query<{ terms: string[] | null }>(
-    `with removed as (delete from ${t.docs} where conversation_id = $1 returning len, terms),
+    `with removed as (delete from ${t.docs} where conversation_id = any($1::uuid[]) returning message_id, len, terms, tfs),
+     ref as (select avgdl_ref as avgdl from ${t.totals}),
+     unposted as (
+       delete from ${t.postings} p
+        using (select r.message_id, r.len, u.term, u.tf from removed r cross join unnest(r.terms, r.tfs) as u(term, tf)) x, ref
+        where p.term = x.term and p.cost = ${costSql('x.tf', 'x.len', 'ref.avgdl')} and p.message_id = x.message_id),
      df as (
        update ${t.terms} set df = ${t.terms}.df - r.n
          from (select term, count(*) as n from removed, unnest(removed.terms) as term group by term) r
@@ -62,24 +116,45 @@ async function removeConversation(client: pg.PoolClient, version: number, conver
        returning ${t.terms}.term)
      update ${t.totals} set docs = docs - (select count(*) from removed), total_len = total_len - (select coalesce(sum(len), 0) from removed)
      returning (select array_agg(term) from df) as terms`,
-    [conversationId],
+    [conversationIds],
   );
   const touched = rows[0]?.terms ?? [];
   if (touched.length > 0) await client.query(`delete from ${t.terms} where term = any($1::text[]) and df <= 0`, [touched]);
 }
 
-export async function applyLexicalStats(client: pg.PoolClient, version: number, events: RecordedEvent[]): Promise<void> {
+/** A run of events applied together: messages to add, or conversations to remove. */
+export type LexicalStep =
+  | { kind: 'add'; ids: string[]; conversations: string[]; texts: string[] }
+  | { kind: 'remove'; conversations: string[] };
+
+/**
+ * Folds a batch, in order, into as few steps as possible (pure): consecutive appends become one
+ * `add`, consecutive deletions and purges one `remove`. A removal after an add runs after it, so
+ * applying the steps equals applying the events one by one.
+ */
+export function foldLexical(events: readonly RecordedEvent[]): LexicalStep[] {
+  const steps: LexicalStep[] = [];
   for (const e of events) {
     const logged = loggedChange(e);
     if (!logged) continue;
     const { conversationId, change: c } = logged;
+    const last = steps.at(-1);
     switch (c.kind) {
-      case 'messagesAppended':
-        if (c.messages.length > 0) await addDocs(client, version, c.messages.map((m) => m.id), c.messages.map(() => conversationId), c.messages.map((m) => textOf(m.content)));
+      case 'messagesAppended': {
+        const messages = c.messages.filter((m) => m.id);
+        if (messages.length === 0) break;
+        const step = last?.kind === 'add' ? last : (steps[steps.push({ kind: 'add', ids: [], conversations: [], texts: [] }) - 1] as Extract<LexicalStep, { kind: 'add' }>);
+        for (const m of messages) {
+          step.ids.push(m.id);
+          step.conversations.push(conversationId);
+          step.texts.push(textOf(m.content));
+        }
         break;
+      }
       case 'deleted':
       case 'purged':
-        await removeConversation(client, version, conversationId);
+        if (last?.kind === 'remove') last.conversations.push(conversationId);
+        else steps.push({ kind: 'remove', conversations: [conversationId] });
         break;
       case 'started':
       case 'attributesChanged':
@@ -91,6 +166,16 @@ export async function applyLexicalStats(client: pg.PoolClient, version: number, 
       }
     }
   }
+  return steps;
+}
+
+export async function applyLexicalStats(client: pg.PoolClient, version: number, events: RecordedEvent[]): Promise<void> {
+  // Row estimates of these statements are far off (arrays, CTEs); JIT compiling them costs seconds.
+  await client.query('set local jit = off');
+  for (const step of foldLexical(events)) {
+    if (step.kind === 'add') await addDocs(client, version, step.ids, step.conversations, step.texts);
+    else await removeConversations(client, version, step.conversations);
+  }
 }
 
 export const lexicalStatsProjector = (version: number): SqlProjector => ({
@@ -98,24 +183,22 @@ export const lexicalStatsProjector = (version: number): SqlProjector => ({
   name: LEXICAL_STATS,
   version,
   handles: ['MessagesAppended', 'ConversationDeleted', 'ConversationPurged'],
-  setup: (client) => createTables(client, version),
+  setup: async (client) => createTables(client, version, !(await isBuilding(client, version))),
   apply: (events, client) => applyLexicalStats(client, version, events),
 });
 
-/** Live behind the views `lexical_terms` and `lexical_totals`, which the BM25 query reads. */
+/** Live behind the views `lexical_terms`, `lexical_totals`, `lexical_docs` and `lexical_postings`, which BM25 reads. */
 export const lexicalStatsDefinition: ProjectionDefinition = {
   name: LEXICAL_STATS,
   create: lexicalStatsProjector,
   async activate(client, version) {
     const t = lexicalTables(version);
-    await createTables(client, version);
-    await client.query(`
-      drop view if exists lexical_terms; drop view if exists lexical_totals;
-      create view lexical_terms as select * from ${t.terms};
-      create view lexical_totals as select * from ${t.totals};`);
+    await createTables(client, version, true);
+    const views = Object.entries(LEXICAL_VIEWS) as [keyof typeof LEXICAL_VIEWS, string][];
+    await client.query(views.map(([table, view]) => `drop view if exists ${view}; create view ${view} as select * from ${t[table]};`).join('\n'));
   },
   async drop(client, version) {
     const t = lexicalTables(version);
-    await client.query(`drop table if exists ${t.terms}; drop table if exists ${t.docs}; drop table if exists ${t.totals};`);
+    await client.query(`drop table if exists ${t.terms}; drop table if exists ${t.docs}; drop table if exists ${t.totals}; drop table if exists ${t.postings};`);
   },
 };

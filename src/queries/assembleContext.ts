@@ -6,6 +6,8 @@ import type { AppDeps } from '../deps.js';
 import { errorResponse, type ApiError } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { readQuery } from './sql.js';
+import { LEXICAL_STATS } from '../projections/lexicalStats.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
 import { selectContext, type ContextCandidate } from '../memory/contextSelect.js';
 import { hybridRanking } from './hybridRanking.js';
 import { messageTokens } from '../memory/tokens.js';
@@ -128,7 +130,7 @@ export const assembleContextRoute = (deps: AppDeps) => (app: App) => {
         'Candidates: hybrid search, pinned conversations, recent messages of preferred labels. Score: weighted similarity, importance, ' +
         'recency (half-life `context.recency_half_life_days`) and label preference (`[context]` weights). Archived conversations and ' +
         'excluded folders (and their subfolders) never appear. Tokens counted with gpt-tokenizer; the budget is never exceeded.',
-      middleware: [readYourWrites(deps)] as const,
+      middleware: [readYourWrites(deps, [READ_MODEL, LEXICAL_STATS])] as const,
       request: {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: assembleBody(deps) } } } },
       responses: { 200: { description: '`{messages[], estimated_tokens, conversations_used}`' }, ...errorResponses },

@@ -4,9 +4,9 @@ import type { ApiError } from '../http/errors.js';
 import type { VectorHit } from '../vectors/store.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
 import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
-import { bm25Params, bm25Sql } from './searchLexical.js';
+import { bm25Params } from './bm25.js';
+import { lexicalTopK, searchFilter } from './lexicalTopK.js';
 import { embedForLive, nearestMessages } from './semantic.js';
-import { readQuery } from './sql.js';
 
 export type SearchMode = 'semantic' | 'fts' | 'hybrid';
 
@@ -19,10 +19,9 @@ export interface MessageRanking {
   degraded: boolean;
 }
 
-/** The BM25 ranking of the read model's messages. */
+/** The BM25 ranking of the read model's messages: the exact top `depth` (src/queries/lexicalTopK.ts). */
 export function lexicalRanking(deps: AppDeps, query: string, filters: SearchFilters, depth: number) {
-  const { text, values } = bm25Sql(query, filters, depth, bm25Params(deps.config.search));
-  return readQuery<{ id: string; score: number }>(deps.pools.read, text, values);
+  return lexicalTopK(deps.pools.read, { query, filter: searchFilter(filters), scope: filters, k: depth, params: bm25Params(deps.config.search) }).map((r) => r.hits);
 }
 
 /** The semantic ranking, or undefined when vectors cannot answer now. */

@@ -6,6 +6,12 @@ import { errorResponses, register, type App } from '../http/openapi.js';
 import { conversationConditions, type ConversationFilters } from './conversationFilters.js';
 import { folderParam, importanceParam, labelParam, offsetParam, sizeParam } from './params.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
+import { ok } from 'neverthrow';
+import { LEXICAL_STATS } from '../projections/lexicalStats.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
+import type { SearchFilters } from '../vectors/where.js';
+import { bm25Params } from './bm25.js';
+import { lexicalTopK } from './lexicalTopK.js';
 import { Conditions, readQuery } from './sql.js';
 
 /** The text search configuration of the `messages.search` column. */
@@ -61,8 +67,8 @@ const route = (deps: AppDeps) =>
     method: 'post',
     path: '/api/v1/search/fts',
     tags: ['search'],
-    summary: 'Full-text search over messages (web-search syntax: "phrases", or, -not), ranked, with highlighted snippets',
-    middleware: [readYourWrites(deps)] as const,
+    summary: 'Full-text search over messages (web-search syntax: "phrases", or, -not), ranked by BM25, with highlighted snippets',
+    middleware: [readYourWrites(deps, [READ_MODEL, LEXICAL_STATS])] as const,
     request: {
       query: z.object(consistencyParams(deps)),
       body: { required: true, content: { 'application/json': { schema: bodySchema(deps) } } },
@@ -79,27 +85,37 @@ interface Row {
   role: string;
   content: string;
   timestamp: Date;
-  rank: number;
   snippet: string;
   label: string;
   folder: string;
-  total: number;
 }
 
-/** The conditions of a search: filters on the conversation and the message, and the match itself. */
-function ftsWhere(body: Body): { where: Conditions; q: string } {
+/** The filters and the match itself, as SQL conditions on a message `m` and its conversation `c`. */
+function ftsConditions(body: Body, into: Conditions): Conditions {
   const f = body.filters;
-  const where = conversationConditions(f as ConversationFilters, new Conditions());
-  const q = where.param(ftsText(body.query));
-  where.add(`m.search @@ query.tsq`);
-  if (f.conversation_id) where.add('m.conversation_id = ?', f.conversation_id);
-  if (f.role) where.add('m.role = ?', f.role);
-  if (f.after) where.add('m.timestamp > ?::timestamptz', f.after);
-  if (f.before) where.add('m.timestamp < ?::timestamptz', f.before);
-  return { where, q };
+  conversationConditions(f as ConversationFilters, into);
+  into.add(`m.search @@ websearch_to_tsquery('${FTS_CONFIG}', ?)`, ftsText(body.query));
+  if (f.conversation_id) into.add('m.conversation_id = ?', f.conversation_id);
+  if (f.role) into.add('m.role = ?', f.role);
+  if (f.after) into.add('m.timestamp > ?::timestamptz', f.after);
+  if (f.before) into.add('m.timestamp < ?::timestamptz', f.before);
+  return into;
 }
 
-const FROM = `from messages m join conversations c on c.id = m.conversation_id, query`;
+/** The conversations the filters can reach (a superset), for judging whether they are narrow. */
+function ftsScope(body: Body): SearchFilters {
+  const f = body.filters;
+  return {
+    label: f.label,
+    folder: f.folder ?? f.folder_prefix,
+    conversation_id: f.conversation_id,
+    pinned: f.pinned,
+    importance_min: f.importance_min,
+    importance_max: f.importance_max,
+    // Full-text search keeps archived conversations unless a status is asked for.
+    ...(f.status ? { status: f.status } : { include_archived: true }),
+  };
+}
 
 /**
  * The snippet is HTML (matches in <mark>): the content is escaped first, so that a message holding
@@ -108,64 +124,50 @@ const FROM = `from messages m join conversations c on c.id = m.conversation_id, 
  */
 const escapeHtmlSql = (expr: string) => `replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;')`;
 
-/** Ranks matching messages with ts_rank, then highlights only the page's rows (ts_headline is costly). */
-export function ftsSql(body: Body): { text: string; values: unknown[] } {
-  const { where, q } = ftsWhere(body);
-  const limit = where.param(body.limit);
-  const offset = where.param(body.offset);
-  const text = `
-    with query as (select websearch_to_tsquery('${FTS_CONFIG}', ${q}) as tsq),
-    hits as (
-      select m.id, m.conversation_id, m.role, m.content, m.timestamp, c.label, c.folder,
-             ts_rank(m.search, query.tsq) as rank, count(*) over () as total
-        ${FROM}
-       ${where.where}
-       order by rank desc, m.timestamp desc, m.id
-       limit ${limit} offset ${offset}
-    )
-    select hits.*, ts_headline('${FTS_CONFIG}', ${escapeHtmlSql('hits.content')}, query.tsq,
-             'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
-      from hits, query
-     order by rank desc, timestamp desc, id`;
-  return { text, values: where.values };
-}
+/** The page's rows with highlighted snippets (ts_headline is costly: only for the page). */
+const PAGE_SQL = `
+  select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.content, m.timestamp, c.label, c.folder,
+         ts_headline('${FTS_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${FTS_CONFIG}', $2),
+           'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
+    from messages m join conversations c on c.id = m.conversation_id
+   where m.id = any($1::uuid[])`;
 
-/** How many messages match (for a page past the end). */
+/** How many messages match. */
 export function ftsCountSql(body: Body): { text: string; values: unknown[] } {
-  const { where, q } = ftsWhere(body);
-  return {
-    text: `with query as (select websearch_to_tsquery('${FTS_CONFIG}', ${q}) as tsq) select count(*)::int as n ${FROM} ${where.where}`,
-    values: where.values,
-  };
+  const where = ftsConditions(body, new Conditions());
+  return { text: `select count(*)::int as n from messages m join conversations c on c.id = m.conversation_id ${where.where}`, values: where.values };
 }
 
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
     const body = c.req.valid('json') as Body;
-    const { text, values } = ftsSql(body);
-    const rows = await readQuery<Row>(deps.pools.read, text, values);
+    // The ranking (exact top offset + limit by BM25) and the count of all matches, side by side.
+    const count = ftsCountSql(body);
+    const [ranked, counted] = await Promise.all([
+      lexicalTopK(deps.pools.read, {
+        query: ftsText(body.query),
+        syntax: 'websearch',
+        filter: (into) => ftsConditions(body, into),
+        scope: ftsScope(body),
+        k: body.offset + body.limit,
+        params: bm25Params(deps.config.search),
+      }),
+      readQuery<{ n: number }>(deps.pools.read, count.text, count.values),
+    ]);
+    if (ranked.isErr()) return errorResponse(c, ranked.error);
+    if (counted.isErr()) return errorResponse(c, counted.error);
+    const page = ranked.value.hits.slice(body.offset);
+    const rows = page.length ? await readQuery<Row>(deps.pools.read, PAGE_SQL, [page.map((h) => h.id), ftsText(body.query)]) : ok([] as Row[]);
     if (rows.isErr()) return errorResponse(c, rows.error);
-    // A page past the last match has no row to carry the count: count apart then.
-    let total = rows.value[0]?.total ?? 0;
-    if (rows.value.length === 0 && body.offset > 0) {
-      const count = ftsCountSql(body);
-      const counted = await readQuery<{ n: number }>(deps.pools.read, count.text, count.values);
-      if (counted.isErr()) return errorResponse(c, counted.error);
-      total = counted.value[0]!.n;
-    }
+    const byId = new Map(rows.value.map((r) => [r.id, r]));
     return c.json({
-      results: rows.value.map((r) => ({
-        id: r.id,
-        conversation_id: r.conversation_id,
-        role: r.role,
-        content: r.content,
-        timestamp: new Date(r.timestamp).toISOString(),
-        rank: Number(r.rank),
-        snippet: r.snippet,
-        label: r.label,
-        folder: r.folder,
-      })),
-      total,
+      results: page.flatMap((h) => {
+        const r = byId.get(h.id);
+        return r
+          ? [{ id: r.id, conversation_id: r.conversation_id, role: r.role, content: r.content, timestamp: new Date(r.timestamp).toISOString(), rank: h.score, snippet: r.snippet, label: r.label, folder: r.folder }]
+          : [];
+      }),
+      total: counted.value[0]!.n,
     });
   });
 };

@@ -9,12 +9,15 @@ import { apiError, unavailable, type ApiError } from '../http/errors.js';
 export function readQuery<R extends pg.QueryResultRow>(pool: pg.Pool, text: string, values: unknown[] = []): ResultAsync<R[], ApiError> {
   return ResultAsync.fromPromise(
     pool.query<R>(text, values).then((r) => r.rows),
-    (e): ApiError => {
-      const code = (e as { code?: string }).code ?? '';
-      if (code.startsWith('22')) return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: (e as Error).message });
-      return unavailable('the read database');
-    },
+    queryError,
   );
+}
+
+/** A failed read query as an ApiError: a value Postgres cannot take is a 400, anything else a 503. */
+export function queryError(e: unknown): ApiError {
+  const code = (e as { code?: string }).code ?? '';
+  if (code.startsWith('22')) return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: (e as Error).message });
+  return unavailable('the read database');
 }
 
 /** Collects SQL conditions and their parameters: `add('label = ?', v)` numbers the placeholder. */

@@ -58,6 +58,9 @@ describe('privacy purge across every projection (real Chroma, real local model)'
     const before = await tablesMentioning();
     expect(Object.keys(before)).toContain('events');
     expect(Object.keys(before).some((name) => name.includes('messages'))).toBe(true);
+    // The lexical projection's postings and documents hold its lexeme.
+    expect(Object.keys(before).some((name) => /^lex_v\d+_postings$/.test(name))).toBe(true);
+    expect(Object.keys(before).some((name) => /^lex_v\d+_docs$/.test(name))).toBe(true);
     expect(await cached()).toBe(2);
     expect(await vectorsOf(id)).toBe(2);
     expect((await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: marker })).body.results.length).toBeGreaterThan(0);
@@ -87,17 +90,20 @@ describe('privacy purge across every projection (real Chroma, real local model)'
     expect(await vectorsOf(keep)).toBe(1);
   });
 
-  it('replays after the purge: a read-model rebuild and an embeddings rebuild both succeed without the content', async () => {
-    const rebuild = await sendJson(t.app, 'POST', '/api/v1/projections/read-model/rebuild');
-    expect(rebuild.status).toBe(202);
-    await until(
-      async () => {
-        const p = await sendJson(t.app, 'GET', '/api/v1/projections');
-        return p.body.projections.filter((r: { name: string }) => r.name === 'read-model').every((r: { version: number; state: string }) => r.version === rebuild.body.version && r.state === 'live');
-      },
-      60_000,
-      'read-model rebuild',
-    );
+  it('replays after the purge: read-model, lexical and embeddings rebuilds all succeed without the content', async () => {
+    for (const name of ['read-model', 'lexical-stats']) {
+      const rebuild = await sendJson(t.app, 'POST', `/api/v1/projections/${name}/rebuild`);
+      expect(rebuild.status).toBe(202);
+      await until(
+        async () => {
+          const p = await sendJson(t.app, 'GET', '/api/v1/projections');
+          return p.body.projections.filter((r: { name: string }) => r.name === name).every((r: { version: number; state: string }) => r.version === rebuild.body.version && r.state === 'live');
+        },
+        60_000,
+        `${name} rebuild`,
+      );
+    }
+    expect((await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: 'harmless gardening' })).body.results).toHaveLength(1);
     // A 503 (with Retry-After) means "try again shortly", as a client would.
     const vectors = await until(async () => {
       const res = await sendJson(t.app, 'POST', '/api/v1/rebuild-embeddings', {});

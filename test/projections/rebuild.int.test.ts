@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPosition } from '../../src/eventstore/index.js';
 import { listCheckpoints } from '../../src/projections/checkpoints.js';
+import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
@@ -14,7 +15,8 @@ beforeAll(async () => {
   // Small batches so that the rebuild takes long enough for queries to overlap it.
   runtime = createProjectionRuntime(
     { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 5, pollIntervalMs: 300, leaseCheckMs: 300 },
-    [readModelDefinition],
+    // Full-text search ranks from the lexical projection.
+    [readModelDefinition, lexicalStatsDefinition],
   );
   await runtime.start();
   t.deps.progress = runtime.bus;
@@ -62,7 +64,8 @@ describe('blue/green rebuild', () => {
     expect((await sendJson(t.app, 'POST', '/api/v1/projections/read-model/rebuild')).body.version).toBe(from + 1);
     const during = await sendJson(t.app, 'GET', '/api/v1/projections');
     expect(during.status).toBe(200);
-    expect(during.body.projections.map((p: { version: number; state: string }) => [p.version, p.state])).toEqual([
+    const readModels = during.body.projections.filter((p: { name: string }) => p.name === 'read-model');
+    expect(readModels.map((p: { version: number; state: string }) => [p.version, p.state])).toEqual([
       [from, 'live'],
       [from + 1, 'building'],
     ]);

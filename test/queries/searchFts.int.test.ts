@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson } from '../support/testApp.js';
+import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { createQueryApp, type QueryApp } from './support.js';
 
 let t: QueryApp;
@@ -8,7 +9,7 @@ let last = '';
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = await createQueryApp();
+  t = await createQueryApp({}, [lexicalStatsDefinition]);
   const seed = async (key: string, body: Record<string, unknown>) => {
     const c = await t.create(body);
     ids[key] = c.id;
@@ -39,7 +40,7 @@ afterAll(() => t.close());
 const search = (body: unknown) => sendJson(t.app, 'POST', `/api/v1/search/fts?min_position=${last}`, body);
 
 describe('POST /api/v1/search/fts', () => {
-  it('ranks by ts_rank (more matches first), highlights snippets, and skips deleted conversations', async () => {
+  it('ranks by BM25 (more matches first, shorter first), highlights snippets, and skips deleted conversations', async () => {
     const res = await search({ query: 'postgres' });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.many, ids.parts, ids.once]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
-import { bm25Sql, type Bm25Params } from '../../src/queries/searchLexical.js';
+import type { Bm25Params } from '../../src/queries/bm25.js';
+import { lexicalExact, lexicalTopK, searchFilter } from '../../src/queries/lexicalTopK.js';
 import { rng } from '../../bench/corpus.js';
 import { until } from '../projections/helpers.js';
 import { sendJson } from '../support/testApp.js';
@@ -52,17 +53,28 @@ async function reference(query: string, p: Bm25Params): Promise<Map<string, numb
   return scores;
 }
 
-describe('BM25 in SQL', () => {
-  it('scores as the BM25 formula does, for the textbook parameters and for ours', async () => {
-    for (const params of [{ k1: 1.2, b: 0.75 }, { k1: 0.9, b: 0.3 }, { k1: 2, b: 0 }]) {
+describe('top-k BM25 over the lexical projection', () => {
+  it('scores as the BM25 formula does, for the textbook parameters and for ours, on every path', async () => {
+    for (const params of [{ k1: 1.2, b: 0.75 }, { k1: 0.9, b: 0.3 }, { k1: 2, b: 0 }, { k1: 0.5, b: 1 }]) {
       for (const query of ['harbour', 'glacier violin', 'thimble quarry falcon', 'lanterns in the orchard']) {
-        const { text, values } = bm25Sql(query, { folder: '/bm25' }, 100, params);
-        const sql = (await t.deps.pools.read.query<{ id: string; score: number }>(text, values)).rows;
         const expected = await reference(query, params);
-        expect(sql.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
-        for (const r of sql) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);
-        // Best first.
-        expect(sql.map((r) => r.score)).toEqual([...sql.map((r) => r.score)].sort((a, b) => b - a));
+        const filter = searchFilter({ folder: '/bm25' });
+        // Through the postings (k below the matches: bounds decide), scored inside the narrow folder, and the full scan.
+        const answers = [
+          (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap().hits,
+          (await lexicalTopK(t.deps.pools.read, { query, filter, scope: { folder: '/bm25' }, k: 100, params }))._unsafeUnwrap().hits,
+          (await lexicalExact(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap(),
+        ];
+        for (const hits of answers) {
+          expect(hits.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
+          for (const r of hits) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);
+          // Best first.
+          expect(hits.map((r) => r.score)).toEqual([...hits.map((r) => r.score)].sort((a, b) => b - a));
+        }
+        const top3 = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 3, params }))._unsafeUnwrap();
+        const best = [...expected.values()].sort((a, b) => b - a).slice(0, 3);
+        expect(top3.hits.map((h) => h.score)).toEqual(best.map((s) => expect.closeTo(s, 9)));
+        expect(top3.path).toBe('postings');
       }
     }
   });

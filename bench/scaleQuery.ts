@@ -1,0 +1,30 @@
+/**
+ * `npx tsx bench/scaleQuery.ts <database-url> [k…]`: times the lexical top-k (src/queries/lexicalTopK.ts)
+ * for the bench's queries straight against a database (no HTTP), one client, and prints p50/p95
+ * with the work each query did (postings read, messages resolved, rounds).
+ */
+import pg from 'pg';
+import { queryAt } from './corpus.js';
+import { summarize } from './stats.js';
+import { lexicalTopK, searchFilter } from '../src/queries/lexicalTopK.js';
+
+const [url, ...ks] = process.argv.slice(2);
+if (!url) throw new Error('usage: scaleQuery.ts <database-url> [k…]');
+const pool = new pg.Pool({ connectionString: url, max: 2 });
+const params = { k1: 0.9, b: 0.3 };
+for (const k of (ks.length ? ks : ['10', '50', '100']).map(Number)) {
+  const samples: number[] = [];
+  const work: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 20; i++) {
+      const query = queryAt(42, i);
+      const started = performance.now();
+      const r = (await lexicalTopK(pool, { query, filter: searchFilter({}), scope: {}, k, params }))._unsafeUnwrap();
+      samples.push(performance.now() - started);
+      if (round === 2) work.push(`${query}: ${r.path} read ${r.postingsRead} resolved ${r.resolved} rounds ${r.rounds} ${(performance.now() - started).toFixed(1)} ms`);
+    }
+  }
+  const s = summarize(samples);
+  process.stdout.write(`k ${k}: p50 ${s.p50.toFixed(1)} ms p95 ${s.p95.toFixed(1)} ms (n ${s.n})\n  ${work.join('\n  ')}\n`);
+}
+await pool.end();

@@ -1,0 +1,247 @@
+/**
+ * Exact top-k BM25 over impact-ordered postings (pure; src/queries/lexicalTopK.ts runs it against
+ * the lexical projection). Each query term's postings are read best first (ascending `cost`, see
+ * src/projections/lexicalStats.ts) in growing chunks. A message seen in some lists has a lower
+ * bound (what it is known to score) and an upper bound (plus, for each list it has not been seen
+ * in yet, the most the term could add to a message of its length). A message seen in none scores
+ * at most τ = Σ the terms' bounds below their last read posting. The answer is exact when the k-th
+ * known score (of messages that pass the filter) is ≥ τ and every message whose upper bound is
+ * above it has been resolved (all its term frequencies and the filter read).
+ */
+
+/** BM25 parameters: k1 saturates term frequency, b normalises by document length (`[search] bm25_k1`, `bm25_b`). */
+export interface Bm25Params {
+  k1: number;
+  b: number;
+}
+
+/** The BM25 parameters of a config's `[search]` section. */
+export const bm25Params = (search: { bm25_k1: number; bm25_b: number }): Bm25Params => ({ k1: search.bm25_k1, b: search.bm25_b });
+
+/** Inverse document frequency (the BM25+ form that is never negative). */
+export const bm25Idf = (docs: number, df: number): number => Math.log(1 + (docs - df + 0.5) / (df + 0.5));
+
+/** The term-frequency part of BM25: w = tf·(k1+1) / (tf + k1·(1 − b + b·len/avgdl)). */
+export const bm25Weight = (tf: number, len: number, avgdl: number, p: Bm25Params): number =>
+  tf === 0 ? 0 : (tf * (p.k1 + 1)) / (tf + p.k1 * (1 - p.b + (p.b * len) / avgdl));
+
+/** The parameters the postings were ordered with: cost = k1·(1 − b + b·len/avgdl) / tf. */
+export interface PostingOrder {
+  k1: number;
+  b: number;
+  avgdl: number;
+}
+
+const postingCost = (tf: number, len: number, o: PostingOrder) => (o.k1 * (1 - o.b + (o.b * len) / o.avgdl)) / tf;
+
+// Costs are computed in SQL and here; their last bits may differ, so bounds give way by this much.
+const SLACK = 1e-9;
+
+/**
+ * The most a posting at or after cost `cost` can weigh, for any tf and length, under the query's
+ * parameters and avgdl. With u = 1/tf and v = len/tf, K/tf = k1(1−b)·u + (k1·b/avgdl)·v is linear in
+ * (u, v), as is the cost; so K/tf ≥ f·cost with f the smaller ratio of the coefficients, and
+ * w = (k1+1)/(1 + K/tf) ≤ (k1+1)/(1 + f·cost). Valid whatever avgdl has drifted to.
+ */
+export function unseenWeightBound(cost: number, avgdl: number, p: Bm25Params, o: PostingOrder): number {
+  // A coefficient the order does not have (b = 0 or 1) orders nothing: no bound from it.
+  const ratio = (ours: number, theirs: number) => (theirs === 0 ? Infinity : ours / theirs);
+  const f = Math.min(ratio(p.k1 * (1 - p.b), o.k1 * (1 - o.b)), ratio((p.k1 * p.b) / avgdl, (o.k1 * o.b) / o.avgdl));
+  const scaled = Number.isFinite(f) ? f * cost : 0;
+  return ((p.k1 + 1) / (1 + scaled)) * (1 + SLACK);
+}
+
+/**
+ * The most a term can add to a message of length `len` that its list, read up to `cost`, has not
+ * shown: an unseen posting has cost ≥ `cost`, so tf ≤ K_ref(len)/cost (and tf ≤ len).
+ */
+export function unseenWeightOf(len: number, cost: number, avgdl: number, p: Bm25Params, o: PostingOrder): number {
+  const maxTf = Math.min(len, Math.floor((postingCost(1, len, o) / cost) * (1 + SLACK)));
+  return maxTf < 1 ? 0 : bm25Weight(maxTf, len, avgdl, p) * (1 + SLACK);
+}
+
+export interface QueryTerm {
+  term: string;
+  idf: number;
+  df: number;
+}
+
+export interface Posting {
+  /** Index of the query term. */
+  term: number;
+  id: string;
+  tf: number;
+  len: number;
+  cost: number;
+}
+
+/** A message resolved: its length, its tf for each query term, and whether it passes the filter. */
+export interface ResolvedDoc {
+  id: string;
+  len: number;
+  tfs: number[];
+  pass: boolean;
+}
+
+export interface Hit {
+  id: string;
+  score: number;
+}
+
+interface Candidate {
+  len: number;
+  /** tf per query term; undefined: not known yet. */
+  tfs: (number | undefined)[];
+  /** undefined: not checked yet. */
+  pass: boolean | undefined;
+}
+
+interface TermState {
+  idf: number;
+  df: number;
+  read: number;
+  exhausted: boolean;
+  /** Cost and id of the last posting read: the next read starts after it. */
+  last: { cost: number; id: string } | undefined;
+}
+
+export type Step =
+  | { kind: 'read'; reads: { term: number; after: { cost: number; id: string } | undefined; limit: number }[] }
+  | { kind: 'resolve'; ids: string[] }
+  | { kind: 'done'; hits: Hit[] };
+
+export interface TopKOptions {
+  k: number;
+  params: Bm25Params;
+  order: PostingOrder;
+  avgdl: number;
+  /** First chunk per term; grows fourfold per round. */
+  firstChunk?: number;
+  /** A term with at most this many postings is read whole at once. */
+  rareDf?: number;
+  /** Most messages resolved per round. */
+  resolveChunk?: number;
+}
+
+/** The search state: feed it what `next()` asks for until it answers `done`. */
+export class TopKSearch {
+  private readonly terms: TermState[];
+  private readonly candidates = new Map<string, Candidate>();
+  private readonly k: number;
+  private readonly opts: Required<Omit<TopKOptions, 'k' | 'params' | 'order' | 'avgdl'>>;
+  /** Postings and resolutions done: the work, for the caller's give-up rule and its logs. */
+  postingsRead = 0;
+  resolved = 0;
+  rounds = 0;
+
+  constructor(terms: readonly QueryTerm[], private readonly o: TopKOptions) {
+    this.k = o.k;
+    this.opts = { firstChunk: o.firstChunk ?? Math.max(8 * o.k, 256), rareDf: o.rareDf ?? 2000, resolveChunk: o.resolveChunk ?? Math.max(4 * o.k, 256) };
+    this.terms = terms.map((t) => ({ idf: t.idf, df: t.df, read: 0, exhausted: t.df === 0, last: undefined }));
+  }
+
+  /** Postings read for the reads asked: a term that returned fewer than asked is exhausted. */
+  addPostings(reads: { term: number; limit: number }[], postings: readonly Posting[]): void {
+    const got = new Array<number>(this.terms.length).fill(0);
+    for (const p of postings) {
+      got[p.term]!++;
+      const t = this.terms[p.term]!;
+      t.last = { cost: p.cost, id: p.id };
+      let c = this.candidates.get(p.id);
+      if (!c) {
+        c = { len: p.len, tfs: new Array(this.terms.length).fill(undefined), pass: undefined };
+        this.candidates.set(p.id, c);
+      }
+      c.tfs[p.term] = p.tf;
+    }
+    for (const r of reads) {
+      const t = this.terms[r.term]!;
+      t.read += got[r.term]!;
+      if (got[r.term]! < r.limit) t.exhausted = true;
+    }
+    this.postingsRead += postings.length;
+  }
+
+  /** Resolutions of the ids asked: an id not answered is gone (or outside the read model) and fails. */
+  addResolved(ids: readonly string[], docs: readonly ResolvedDoc[]): void {
+    const byId = new Map(docs.map((d) => [d.id, d]));
+    for (const id of ids) {
+      const d = byId.get(id);
+      const c = this.candidates.get(id) ?? { len: d?.len ?? 0, tfs: [], pass: undefined };
+      c.pass = d?.pass ?? false;
+      if (d) {
+        c.len = d.len;
+        c.tfs = d.tfs.slice();
+      }
+      this.candidates.set(id, c);
+    }
+    this.resolved += ids.length;
+  }
+
+  private weight(term: number, tf: number, len: number): number {
+    return this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
+  }
+
+  /** What a term can still add to a message it has not shown (0 once exhausted). */
+  private unseen(term: number, len: number | undefined): number {
+    const t = this.terms[term]!;
+    if (t.exhausted) return 0;
+    if (!t.last) return t.idf * (this.o.params.k1 + 1);
+    if (len === undefined) return t.idf * unseenWeightBound(t.last.cost, this.o.avgdl, this.o.params, this.o.order);
+    return t.idf * unseenWeightOf(len, t.last.cost, this.o.avgdl, this.o.params, this.o.order);
+  }
+
+  private bounds(c: Candidate): { low: number; high: number; known: boolean } {
+    let low = 0;
+    let high = 0;
+    let known = true;
+    for (let i = 0; i < this.terms.length; i++) {
+      const tf = c.tfs[i] ?? (this.terms[i]!.exhausted ? 0 : undefined);
+      if (tf === undefined) {
+        known = false;
+        high += this.unseen(i, c.len);
+      } else {
+        const w = this.weight(i, tf, c.len);
+        low += w;
+        high += w;
+      }
+    }
+    return { low, high, known };
+  }
+
+  /** τ: the most a message seen in no list can score. */
+  unseenBound(): number {
+    return this.terms.reduce((s, _, i) => s + this.unseen(i, undefined), 0);
+  }
+
+  next(): Step {
+    this.rounds++;
+    const passing: { id: string; score: number }[] = [];
+    const open: { id: string; high: number }[] = [];
+    for (const [id, c] of this.candidates) {
+      if (c.pass === false) continue;
+      const b = this.bounds(c);
+      if (c.pass && b.known) passing.push({ id, score: b.low });
+      else open.push({ id, high: b.high });
+    }
+    passing.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const theta = passing.length >= this.k ? passing[this.k - 1]!.score : -Infinity;
+    const contenders = open.filter((c) => c.high > theta).sort((a, b) => b.high - a.high);
+    const tau = this.unseenBound();
+    const exhausted = this.terms.every((t) => t.exhausted);
+    // Read on while unseen messages may still beat the k-th, unless contenders must be resolved first
+    // to know the k-th at all.
+    if (contenders.length > 0 && (tau <= theta || exhausted || passing.length < this.k || contenders.length <= this.opts.resolveChunk)) {
+      return { kind: 'resolve', ids: contenders.slice(0, this.opts.resolveChunk).map((c) => c.id) };
+    }
+    if (!exhausted && (tau > theta || contenders.length > 0)) {
+      const reads = this.terms.flatMap((t, term) => {
+        if (t.exhausted) return [];
+        const limit = t.df <= this.opts.rareDf ? t.df + 1 : Math.max(this.opts.firstChunk, 3 * t.read);
+        return [{ term, after: t.last, limit }];
+      });
+      return { kind: 'read', reads };
+    }
+    return { kind: 'done', hits: passing.slice(0, this.k) };
+  }
+}

@@ -1,0 +1,242 @@
+import type pg from 'pg';
+import { ResultAsync } from 'neverthrow';
+import { REFERENCE } from '../projections/lexicalStats.js';
+import type { SearchFilters } from '../vectors/where.js';
+import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
+import { searchConditions } from './searchFilters.js';
+import type { ApiError } from '../http/errors.js';
+import { Conditions, queryError } from './sql.js';
+
+/** Adds SQL conditions on a message `m` (the read model's messages) and its conversation `c`. */
+export type MessageFilter = (into: Conditions) => Conditions;
+
+export interface LexicalTopKInput {
+  query: string;
+  /** How the query's terms are read: its words (default), or the positive terms of web-search syntax (negated ones left out). */
+  syntax?: 'words' | 'websearch';
+  /** The filter results must pass; `searchFilter(filters)` for the API's search filters. */
+  filter: MessageFilter;
+  /** Conversation-level filters that may make the candidate set small enough to score whole. */
+  scope?: SearchFilters | undefined;
+  k: number;
+  params: Bm25Params;
+}
+
+export interface LexicalTopK {
+  hits: Hit[];
+  /** How the answer was found: top-k over postings, scored inside a narrow filter, or a full scan. */
+  path: 'postings' | 'narrow' | 'scan';
+  postingsRead: number;
+  resolved: number;
+  rounds: number;
+}
+
+/** The filter of the API's search filters (archived left out unless asked for). */
+export const searchFilter =
+  (filters: SearchFilters): MessageFilter =>
+  (into) =>
+    searchConditions(filters, into);
+
+// A filter that selects at most this many messages (counted from its conversations) is scored whole.
+const NARROW_MESSAGES = 5000;
+const NARROW_CONVERSATIONS = 2000;
+// Past this much work the postings walk gives way to one exact scan (never seen on the bench corpus).
+const MAX_POSTINGS = 2_000_000;
+const MAX_ROUNDS = 40;
+
+const QUERY_TERMS = {
+  words: `select distinct lexeme as term from unnest(to_tsvector('english', $1))`,
+  // querytree() drops what a query must not contain; what is left is quoted lexemes with operators.
+  websearch: `select distinct replace(l[1], '''''', '''') as term
+                from regexp_matches(querytree(websearch_to_tsquery('english', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
+};
+
+const statsSql = (syntax: keyof typeof QUERY_TERMS) => `
+  with q as (${QUERY_TERMS[syntax]})
+  select greatest(t.docs, 1)::float8 as docs, t.total_len::float8 as total_len, t.avgdl_ref,
+         coalesce((select array_agg(q.term order by q.term) from q), '{}') as terms,
+         coalesce((select array_agg(coalesce(lt.df, 0) order by q.term) from q left join lexical_terms lt on lt.term = q.term), '{}') as dfs,
+         -- Named here so that this transaction holds them from its first statement: a blue/green
+         -- switch waits for it rather than changing the tables between its statements.
+         (select count(*) from (select 1 from lexical_postings limit 0) p) + (select count(*) from (select 1 from lexical_docs limit 0) d) as locked
+    from lexical_totals t`;
+
+const READ_SQL = `
+  select r.i as term, p.message_id::text as id, p.tf, p.len, p.cost
+    from unnest($1::text[], $2::float8[], $3::uuid[], $4::int[], $5::int[]) as r(term, cost, id, lim, i)
+    cross join lateral (
+      select message_id, tf, len, cost from lexical_postings p
+       where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id)
+       order by p.cost, p.message_id limit r.lim) p`;
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+/** tf of each query term (the text[] parameter `terms`) in a document `d`, in the query terms' order. */
+const tfsSql = (terms: string) =>
+  `array(select coalesce(d.tfs[array_position(d.terms, q.term)], 0) from unnest(${terms}::text[]) with ordinality as q(term, i) order by q.i)`;
+
+/** The joins a filter needs from a lexical document `d`: its conversation `c`, and its message `m` only when the filter reads one. */
+function joinsFor(where: Conditions, kind: 'join' | 'left join'): string {
+  const message = where.parts.some((p) => /\bm\./.test(p)) ? `${kind} messages m on m.id = d.message_id ` : '';
+  return `${message}${kind} conversations c on c.id = d.conversation_id`;
+}
+
+function resolveSql(ids: string[], terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+  const where = new Conditions();
+  const idsParam = where.param(ids);
+  const termsParam = where.param(terms);
+  filter(where);
+  const pass = where.parts.length ? `coalesce(${where.parts.join(' and ')}, false)` : 'true';
+  return {
+    text: `
+      select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, (c.id is not null and ${pass}) as pass
+        from lexical_docs d ${joinsFor(where, 'left join')}
+       where d.message_id = any(${idsParam}::uuid[])`,
+    values: where.values,
+  };
+}
+
+/** Documents containing a query term inside a narrow filter, with their tfs. */
+function narrowSql(terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+  const where = new Conditions();
+  const termsParam = where.param(terms);
+  filter(where).add(`d.terms && ${termsParam}::text[]`);
+  return {
+    text: `
+      select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, true as pass
+        from messages m join conversations c on c.id = m.conversation_id
+        join lexical_docs d on d.message_id = m.id
+       ${where.where}`,
+    values: where.values,
+  };
+}
+
+/** How many messages the conversation-level part of the filters selects, up to a cap. */
+function scopeSql(scope: SearchFilters): { text: string; values: unknown[] } | undefined {
+  const narrowing = scope.conversation_id ?? scope.label ?? scope.folder ?? scope.pinned ?? scope.importance_min ?? scope.importance_max;
+  if (narrowing === undefined) return undefined;
+  const where = searchConditions({ ...scope, conversation_id: undefined, role: undefined, created_after: undefined, created_before: undefined }, new Conditions());
+  if (scope.conversation_id !== undefined) where.add('c.id = ?', scope.conversation_id);
+  return {
+    text: `select count(*)::int as conversations, coalesce(sum(message_count), 0)::int as messages
+             from (select c.message_count from conversations c ${where.where} limit ${NARROW_CONVERSATIONS + 1}) s`,
+    values: where.values,
+  };
+}
+
+function exactScanSql(terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+  const where = new Conditions();
+  const termsParam = where.param(terms);
+  filter(where);
+  return {
+    text: `
+      select d.message_id::text as id, d.len, ${tfsSql(termsParam)} as tfs, true as pass
+        from (select distinct message_id from lexical_postings where term = any(${termsParam}::text[])) p
+        join lexical_docs d on d.message_id = p.message_id ${joinsFor(where, 'join')}
+       ${where.where}`,
+    values: where.values,
+  };
+}
+
+interface Stats {
+  docs: number;
+  total_len: number;
+  avgdl_ref: number | null;
+  terms: string[];
+  dfs: number[];
+}
+
+/** Scores resolved documents exactly and keeps the best k (score desc, then id). */
+function bestOf(docs: readonly ResolvedDoc[], terms: readonly QueryTerm[], avgdl: number, params: Bm25Params, k: number): Hit[] {
+  return docs
+    .filter((d) => d.pass)
+    .map((d) => ({ id: d.id, score: d.tfs.reduce((s, tf, i) => s + terms[i]!.idf * bm25Weight(tf, d.len, avgdl, params), 0) }))
+    .filter((h) => h.score > 0)
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, k);
+}
+
+/** The query's terms with their idf, avgdl and the postings' reference avgdl; undefined when no term occurs anywhere. */
+async function readStats(client: pg.PoolClient, query: string, syntax: keyof typeof QUERY_TERMS = 'words') {
+  const stats = (await client.query<Stats>(statsSql(syntax), [query.replace(/\u0000/g, ' ')])).rows[0];
+  if (!stats || !stats.dfs.some((df) => df > 0)) return undefined;
+  const terms: QueryTerm[] = stats.terms.map((term, i) => ({ term, df: stats.dfs[i]!, idf: bm25Idf(stats.docs, stats.dfs[i]!) }));
+  const avgdl = Math.max(stats.total_len / stats.docs, 1);
+  return { terms, names: stats.terms, avgdl, avgdlRef: stats.avgdl_ref ?? avgdl };
+}
+
+async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<LexicalTopK> {
+  const { k, params, filter } = input;
+  const stats = await readStats(client, input.query, input.syntax);
+  if (!stats || k <= 0) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
+  const { terms, names, avgdl } = stats;
+  const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
+
+  const scope = input.scope && scopeSql(input.scope);
+  if (scope) {
+    const size = (await client.query<{ conversations: number; messages: number }>(scope.text, scope.values)).rows[0]!;
+    if (size.conversations <= NARROW_CONVERSATIONS && size.messages <= NARROW_MESSAGES) {
+      const docs = await resolveRows(narrowSql(names, filter));
+      return { hits: bestOf(docs, terms, avgdl, params, k), path: 'narrow', postingsRead: 0, resolved: docs.length, rounds: 1 };
+    }
+  }
+
+  const search = new TopKSearch(terms, { k, params, avgdl, order: { ...REFERENCE, avgdl: stats.avgdlRef } });
+  for (;;) {
+    const step = search.next();
+    if (step.kind === 'done') return { hits: step.hits, path: 'postings', postingsRead: search.postingsRead, resolved: search.resolved, rounds: search.rounds };
+    if (search.postingsRead > MAX_POSTINGS || search.rounds > MAX_ROUNDS) break;
+    if (step.kind === 'resolve') {
+      search.addResolved(step.ids, await resolveRows(resolveSql(step.ids, names, filter)));
+    } else {
+      const { rows } = await client.query<Posting>(READ_SQL, [
+        step.reads.map((r) => names[r.term]),
+        step.reads.map((r) => r.after?.cost ?? -1),
+        step.reads.map((r) => r.after?.id ?? NO_ID),
+        step.reads.map((r) => r.limit),
+        step.reads.map((r) => r.term),
+      ]);
+      search.addPostings(step.reads, rows);
+    }
+  }
+  // The last resort: every message that has a query term, scored exactly.
+  const docs = await resolveRows(exactScanSql(names, filter));
+  return { hits: bestOf(docs, terms, avgdl, params, k), path: 'scan', postingsRead: search.postingsRead, resolved: docs.length, rounds: search.rounds };
+}
+
+/**
+ * Runs `fn` in one repeatable-read snapshot: the lexical projection's statistics, postings and
+ * documents agree with each other, and a blue/green switch waits for the request rather than
+ * cutting through it.
+ */
+function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
+  return ResultAsync.fromPromise(
+    (async () => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin isolation level repeatable read read only');
+        const result = await fn(client);
+        await client.query('commit');
+        return result;
+      } catch (e) {
+        await client.query('rollback').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    })(),
+    queryError,
+  );
+}
+
+/** The k best messages for a query by BM25 (exact; ties at the k-th place aside), from the lexical projection. */
+export const lexicalTopK = (pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> => inSnapshot(pool, (client) => run(client, input));
+
+/** The same k by scoring every message that has a query term: the last resort, and the reference the tests compare with. */
+export const lexicalExact = (pool: pg.Pool, input: Omit<LexicalTopKInput, 'scope'>): ResultAsync<Hit[], ApiError> =>
+  inSnapshot(pool, async (client) => {
+    const stats = await readStats(client, input.query, input.syntax);
+    if (!stats) return [];
+    const sql = exactScanSql(stats.names, input.filter);
+    return bestOf((await client.query<ResolvedDoc>(sql.text, sql.values)).rows, stats.terms, stats.avgdl, input.params, input.k);
+  });
