@@ -4,7 +4,8 @@ import { platformExtras } from '../../src/app/platform.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 
 /** Routes that serve the document itself. */
-const META = new Set(['/openapi.json', '/docs']);
+// Not REST operations: the document itself, its page, and the MCP endpoint (described by the Model Context Protocol).
+const META = new Set(['/openapi.json', '/docs', '/mcp']);
 
 describe('OpenAPI document', () => {
   let t: TestApp;
