@@ -92,7 +92,8 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
       // A collection made before (or with other settings) gets the configured tunables; Chroma uses
       // them from its next load of the collection.
       const changed = changedTunables((c.configuration as { hnsw?: Record<string, unknown> | null } | undefined)?.hnsw ?? {}, tunable);
-      if (changed) await c.modify({ configuration: { hnsw: changed } });
+      // A server that cannot change them keeps its own: they tune speed, never results.
+      if (changed) await c.modify({ configuration: { hnsw: changed } }).catch(() => {});
     },
     upsert: (name, records) =>
       withHandle(name, async (c) => {
