@@ -63,7 +63,12 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     const deps: AppDeps = {
       config,
       pools,
-      store: createEventStore(pools.write),
+      store: createEventStore(pools.write, {
+        notify: {
+          windowMs: config.projections.notify_window_ms,
+          onError: (e) => logger.debug({ err: { message: (e as Error).message } }, 'NOTIFY after append failed; projectors poll'),
+        },
+      }),
       logger,
       clock: () => new Date(),
       startedAt: new Date(),
@@ -76,7 +81,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     if (vectors.chroma) embedded.chroma = vectors.chroma;
     // Projectors run with role all/projector; with several instances their leases pick who works.
     if (config.server.role !== 'api') {
-      projections = await startProjections({ config, pools, url: writeUrl, logger, definitions: projectionDefinitions({ config, pool: pools.write, logger, vectors }) });
+      projections = await startProjections({ config, pools, url: writeUrl, logger, definitions: projectionDefinitions({ config, pool: pools.write, logger, vectors }), appends: deps.store.notifier });
       // A changed configured embedding model rebuilds the vectors beside the live collection.
       await startVectorModel(projections, pools.write, vectors, logger);
       deps.projections = projections;
@@ -109,6 +114,8 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
         if (!finished) logger.warn({ grace_ms: config.server.shutdown_grace_ms }, 'projector batch still running at shutdown; abandoned, it will be re-applied');
         await vectors?.stop();
         redis?.disconnect();
+        // The last appends' NOTIFY, before its pool closes.
+        await withDeadline(deps.store.notifier.flush(), 1000);
         // An abandoned batch may still hold a client; pool.end() would wait for it forever.
         if (!(await withDeadline(livePools.close(), 5000))) logger.warn('database pools did not close in 5 s; going on');
         await embedded.postgres?.stop();

@@ -144,6 +144,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       batch_size: positiveInt.default(500),
       poll_interval_ms: positiveInt.default(1000),
+      /** After an append commits, how long its NOTIFY waits to cover more commits (one per window, one in flight). */
+      notify_window_ms: nonNegativeInt.default(2),
       lease: bool.default(true),
       lease_check_ms: positiveInt.default(2000),
     })

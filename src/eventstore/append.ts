@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
+import type { AppendNotifier } from './notifier.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
-import {
-  EVENTS_CHANNEL,
-  type AppendError,
-  type AppendResult,
-  type EventMetadata,
-  type ExpectedVersion,
-  type NewEvent,
-  type WithinAppend,
-} from './types.js';
+import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -36,8 +29,8 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
   };
 }
 
-// One statement, so one round trip and its own transaction: read the stream's version, insert only if
-// it is the expected one (-1: any), and NOTIFY (a wake-up hint, delivered only if the insert commits).
+// One statement, so one round trip and its own transaction: read the stream's version and insert only
+// if it is the expected one (-1: any). No NOTIFY in here: the notifier sends one after the commit.
 // `current_version` comes back even when nothing was inserted, to name the conflict.
 const APPEND_SQL = `
   with cur as (
@@ -48,10 +41,8 @@ const APPEND_SQL = `
       from cur cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
      where $2::int < 0 or cur.v = $2::int
     returning ${EVENT_COLUMNS}
-  ), notified as (
-    select pg_notify($7, pg_current_xact_id()::text || ':' || max(global_position)) from ins having count(*) > 0
   )
-  select cur.v as current_version, (select count(*) from notified) as notified, ins.*
+  select cur.v as current_version, ins.*
     from cur left join ins on true`;
 
 type AppendRow = Partial<EventRow> & { current_version: number };
@@ -81,7 +72,6 @@ async function attempt(
       events.map((e) => e.type),
       events.map((e) => JSON.stringify(e.data)),
       JSON.stringify(metadata),
-      EVENTS_CHANNEL,
     ]);
     if (rows[0]?.global_position === null || rows[0]?.global_position === undefined) {
       if (client) await client.query('rollback');
@@ -115,12 +105,13 @@ async function attempt(
 }
 
 /**
- * Appends events to a stream in one transaction (one statement), with a NOTIFY inside it.
- * A stale `expected` version is a `version_conflict`, never a duplicate row; events whose ids are
- * all stored already make a `duplicate` result and write nothing.
+ * Appends events to a stream in one transaction (one statement unless `withinAppend` adds work), then
+ * tells the notifier. A stale `expected` version is a `version_conflict`, never a duplicate row;
+ * events whose ids are all stored already make a `duplicate` result and write nothing.
  */
 export function appendToStream(
   pool: pg.Pool,
+  notifier: AppendNotifier,
   streamId: string,
   expected: ExpectedVersion,
   events: NewEvent[],
@@ -137,7 +128,10 @@ export function appendToStream(
     }
   };
   return ResultAsync.fromPromise(run(), (cause): AppendError => ({ type: 'store_unavailable', cause })).andThen((r) => {
-    if ('ok' in r) return okAsync(r.ok);
+    if ('ok' in r) {
+      if (!r.ok.duplicate) notifier.committed(r.ok.position);
+      return okAsync(r.ok);
+    }
     if ('fail' in r) return errAsync(r.fail);
     return errAsync<AppendResult, AppendError>({ type: 'version_conflict', streamId, expected, actual: -1 });
   });

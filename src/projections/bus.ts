@@ -25,12 +25,14 @@ export interface SwitchEvent {
 }
 
 interface BusEvents {
+  /** An append of this process committed (its last event's position): local projectors wake at once. */
+  appended: [Position];
   progress: [ProgressEvent];
   status: [StatusEvent];
   switched: [SwitchEvent];
 }
 
-/** The in-process progress bus: read-your-writes waiters and metrics listen here. */
+/** The in-process bus: appends committed here, projector progress; projectors, read-your-writes waiters and metrics listen. */
 export type ProgressBus = EventEmitter<BusEvents>;
 
 export const createProgressBus = (): ProgressBus => new EventEmitter<BusEvents>();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
 import type { Pools } from '../db/pools.js';
+import type { AppendNotifier } from '../eventstore/index.js';
 import type { ProgressBus } from './bus.js';
 import { readModelDefinition } from './readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from './runtime.js';
@@ -23,6 +24,8 @@ export interface StartProjectionsOptions {
   /** The projections to run (the composition root's registry lists them). */
   definitions: ProjectionDefinition[];
   bus?: ProgressBus;
+  /** This process's appends, to wake its projectors at once (the event store's notifier). */
+  appends?: AppendNotifier;
 }
 
 /**
@@ -41,6 +44,7 @@ export async function startProjections(options: StartProjectionsOptions): Promis
       lease: p.lease,
       leaseCheckMs: p.lease_check_ms,
       ...(options.bus ? { bus: options.bus } : {}),
+      ...(options.appends ? { appends: options.appends } : {}),
     },
     options.definitions,
   );

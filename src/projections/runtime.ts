@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { AppendNotifier } from '../eventstore/index.js';
 import { createProgressBus, type ProgressBus } from './bus.js';
 import { listCheckpoints } from './checkpoints.js';
 import { createLease, leaseHolderExists, noLease } from './lease.js';
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   /** LISTEN for wake-ups (else only the poll and local nudges). Default true. */
   listen?: boolean;
   bus?: ProgressBus;
+  /** This process's appends: each commit is put on the bus and wakes the runners at once (no NOTIFY round trip). */
+  appends?: Pick<AppendNotifier, 'onCommitted'>;
   /** Warn when an open transaction has held a projector's reads back this long. Default 10 000 ms. */
   heldBackWarnMs?: number;
 }
@@ -69,6 +72,7 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
   let stopping = false;
   let syncing: Promise<void> | undefined;
   let again = false;
+  let unsubscribeAppends: (() => void) | undefined;
 
   const startVersion = (definition: ProjectionDefinition, version: number) => {
     const projector = definition.create(version);
@@ -153,12 +157,15 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
   bus.on('status', (s) => {
     if (nearHead(s.name, s.version) && s.status === 'idle') void sync();
   });
+  const wakeRunners = () => wakeup?.nudge();
 
   return {
     bus,
     definitions,
     async start() {
       wakeup = options.listen === false ? localWakeup() : listenWakeup(options.url, log);
+      bus.on('appended', wakeRunners);
+      unsubscribeAppends = options.appends?.onCommitted((position) => bus.emit('appended', position));
       for (const definition of definitions) await ensureLiveVersion(options.pool, definition);
       await sync();
       const tick = () => {
@@ -184,6 +191,8 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
     async stop() {
       stopping = true;
       if (timer) clearTimeout(timer);
+      unsubscribeAppends?.();
+      bus.off('appended', wakeRunners);
       await syncing;
       await Promise.all([...runners.values()].map((r) => r.stop()));
       runners.clear();

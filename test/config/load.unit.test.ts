@@ -29,7 +29,7 @@ describe('config defaults', () => {
     expect(c.api).toMatchObject({ rate_limit_requests: 100, rate_limit_burst: 10, compress_responses: true, compress_min_bytes: 1024, max_body_bytes: 10 * 1024 * 1024, cors_origins: [] });
     expect(c.embedding).toMatchObject({ provider: 'local', model: 'nomic-embed-text', batch_size: 100, cache: true });
     expect(c.chroma).toMatchObject({ collection_prefix: 'sekha_messages', space: 'cosine', construction_ef: 200, search_ef: 100, m: 16, batch_size: 500 });
-    expect(c.projections).toMatchObject({ batch_size: 500, poll_interval_ms: 1000, lease: true });
+    expect(c.projections).toMatchObject({ batch_size: 500, poll_interval_ms: 1000, notify_window_ms: 2, lease: true });
     expect(c.context).toMatchObject({ default_budget: 8000, recency_half_life_days: 7 });
     expect(c.search).toMatchObject({ bm25_k1: 0.9, bm25_b: 0.3 });
     expect(c.summaries).toMatchObject({ model: 'llama3.1:8b', enabled: true });
