@@ -34,7 +34,12 @@ describe('POST /api/v1/query (real Chroma, real local model)', () => {
 
   it('finds a paraphrase that shares no words with the query and ranks it above unrelated messages', async () => {
     // No word of the query appears in the car message (nor any stem of it).
-    const res = await t.search({ query: 'vehicle motor fault', mode: 'semantic', limit: 5 });
+    // The first semantic answers after a catch-up can still come from BM25 (degraded) on a loaded machine:
+    // wait, bounded, for the vectors to answer; the fallback itself is tested with Chroma stopped.
+    const res = await until(async () => {
+      const r = await t.search({ query: 'vehicle motor fault', mode: 'semantic', limit: 5 });
+      return r.status === 200 && r.body.degraded === false ? r : undefined;
+    }, 30_000, 'a non-degraded semantic answer');
     expect(res.status).toBe(200);
     expect(res.body.degraded).toBe(false);
     expect(res.body.results[0].conversation_id).toBe(ids.car);
