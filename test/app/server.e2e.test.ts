@@ -10,6 +10,9 @@ import { freePort } from '../../src/util/freePort.js';
 let dataDir: string;
 let conversationId: string;
 const started: ChildProcess[] = [];
+// npm may exit before the service has drained and stopped its PostgreSQL (a shutdown checkpoint on a
+// loaded machine takes a while): wait for no leftover up to the service's own grace plus PostgreSQL's stop.
+const SHUTDOWN_DEADLINE_MS = 60_000;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'sekha-e2e-'));
@@ -71,7 +74,7 @@ describe('npm start', () => {
     conversationId = ((await created.json()) as { id: string }).id;
     server.child.kill('SIGTERM');
     await server.exited;
-    await until('no leftover process', () => (leftovers().length === 0 ? true : undefined), 20_000);
+    await until('no leftover process', () => (leftovers().length === 0 ? true : undefined), SHUTDOWN_DEADLINE_MS);
   });
 
   it('keeps its data across restarts, and Ctrl-C (SIGINT to the process group) stops everything', async () => {
@@ -85,6 +88,6 @@ describe('npm start', () => {
     expect(((await appended.json()) as { message_count: number }).message_count).toBe(2);
     process.kill(-server.child.pid!, 'SIGINT');
     await server.exited;
-    await until('no leftover process', () => (leftovers().length === 0 ? true : undefined), 20_000);
+    await until('no leftover process', () => (leftovers().length === 0 ? true : undefined), SHUTDOWN_DEADLINE_MS);
   });
 });

@@ -40,7 +40,10 @@ export interface TestApp {
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const toml = stringify({ ...options.config, log_level: 'silent', database: { ...options.config?.database, url: db.url, min_connections: 0 } });
+  // Reads after a write wait for the projections up to 10 s (not the 2 s default): a test's assertion is
+  // about what is read, and a loaded CI machine may take longer than 2 s to project one write.
+  const api = { read_wait_default_ms: 10_000, ...options.config?.api };
+  const toml = stringify({ ...options.config, api, log_level: 'silent', database: { ...options.config?.database, url: db.url, min_connections: 0 } });
   const config = resolveConfig(toml, {});
   if (config.isErr()) throw config.error;
   const pools = createPools(db.url, undefined, config.value.database);
