@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { conversationStream, foldConversation, type ConversationEvent, type MessageRecord } from '../domain/conversation/index.js';
 import { readStream } from '../eventstore/read.js';
-import { comparePositions, parsePosition, type Position, type Recorded } from '../eventstore/index.js';
-import { conversationIdParams } from '../http/schemas.js';
-import { conversationView } from '../commands/http.js';
+import { comparePositions, formatPosition, parsePosition, type Position, type Recorded } from '../eventstore/index.js';
+import { conversationAnswer, conversationIdParams } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, unavailable } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
@@ -55,7 +54,8 @@ export const conversationHistoryRoute = (deps: AppDeps) => (app: App) => {
       ? then.flatMap((e) => (e.type === 'MessagesAppended' ? e.data.messages : []))
       : [];
     return c.json({
-      ...conversationView({ state, version: last.streamVersion, position: last.position }),
+      ...conversationAnswer({ ...state, version: last.streamVersion }),
+      position: formatPosition(last.position),
       as_of: q.as_of,
       ...(q.include ? { messages } : {}),
     });

@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { conversationWriteErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { executeCommand } from './execute.js';
 import { answerCommand, conversationView } from './http.js';
-import { conversationIdParams, conversationViewSchema } from '../http/schemas.js';
+import { conversationIdParams, conversationWriteSchema } from '../http/schemas.js';
 
 type CommandOf<B> = (body: B, at: string) => ConversationCommand;
 
@@ -29,7 +29,7 @@ export function changeRoute<S extends z.ZodType>(options: {
         ...(options.body ? { body: { required: true, content: { 'application/json': { schema: options.body } } } } : {}),
       },
       responses: {
-        200: { description: 'The conversation after the change', content: { 'application/json': { schema: conversationViewSchema } } },
+        200: { description: 'The conversation after the change', content: { 'application/json': { schema: conversationWriteSchema } } },
         ...errorResponses,
         ...conversationWriteErrors,
       },

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import { formatPosition } from '../eventstore/index.js';
 import { apiError, errorResponse, type ApiError } from '../http/errors.js';
+import { conversationAnswer } from '../http/schemas.js';
 import type { ConversationState } from '../domain/conversation/index.js';
 import { requestHash, type CommandContext, type CommandError, type CommandOutcome } from './execute.js';
 
@@ -33,26 +34,10 @@ export function ifMatchVersion(c: Context): Result<number | undefined, ApiError>
   return ok(Number(match[1]));
 }
 
-/** The conversation as every write returns it. */
+/** The conversation as every write returns it: the shape reads answer, plus the write's position. */
 export function conversationView(outcome: Pick<CommandOutcome, 'state' | 'version' | 'position'>) {
   const state = outcome.state as Exclude<ConversationState, { status: 'empty' }>;
-  return {
-    id: state.id,
-    conversation_id: state.id,
-    label: state.label,
-    folder: state.folder,
-    status: state.status,
-    pinned: state.pinned,
-    importance_score: state.importance_score,
-    message_count: state.message_count,
-    word_count: state.word_count,
-    metadata: state.metadata,
-    created_at: state.created_at,
-    updated_at: state.updated_at,
-    last_message_at: state.last_message_at,
-    version: outcome.version,
-    position: formatPosition(outcome.position),
-  };
+  return { ...conversationAnswer({ ...state, version: outcome.version }), position: formatPosition(outcome.position) };
 }
 
 /** Sets the headers every write answers with: X-Sekha-Position, ETag, and Idempotent-Replayed on a retry. */

@@ -96,7 +96,45 @@ export const conversationIdParams = z.object({
 });
 
 /** The conversation every write answers with. */
-export const conversationViewSchema = z
+const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+/** What every answer about a conversation is made from: a read-model row, or the state a write left. */
+export interface ConversationFacts {
+  id: string;
+  label: string;
+  folder: string;
+  status: string;
+  pinned: boolean;
+  importance_score: number;
+  message_count: number;
+  word_count: number;
+  metadata: Record<string, unknown>;
+  created_at: Date | string;
+  updated_at: Date | string;
+  last_message_at: Date | string | null;
+  version: number;
+}
+
+/** The one shape of a conversation in every answer, reads and writes alike (writes add `position`). */
+export const conversationAnswer = (r: ConversationFacts) => ({
+  id: r.id,
+  conversation_id: r.id,
+  label: r.label,
+  folder: r.folder,
+  status: r.status,
+  pinned: r.pinned,
+  archived: r.status === 'archived',
+  importance_score: r.importance_score,
+  message_count: r.message_count,
+  word_count: r.word_count,
+  metadata: r.metadata,
+  created_at: iso(r.created_at)!,
+  updated_at: iso(r.updated_at)!,
+  last_message_at: iso(r.last_message_at),
+  version: r.version,
+});
+
+export const conversationSchema = z
   .object({
     id: z.string(),
     conversation_id: z.string(),
@@ -104,6 +142,7 @@ export const conversationViewSchema = z
     folder: z.string(),
     status: z.enum(['active', 'archived', 'deleted']),
     pinned: z.boolean(),
+    archived: z.boolean(),
     importance_score: z.number(),
     message_count: z.number(),
     word_count: z.number(),
@@ -112,6 +151,8 @@ export const conversationViewSchema = z
     updated_at: z.string(),
     last_message_at: z.string().nullable(),
     version: z.number(),
-    position: z.string(),
   })
-  .openapi('ConversationWrite');
+  .openapi('Conversation');
+
+/** A write's answer: the conversation after it, and the position to read it at. */
+export const conversationWriteSchema = conversationSchema.extend({ position: z.string() }).openapi('ConversationWrite');

@@ -12,7 +12,7 @@ export const MCP_PATH = '/mcp';
  */
 export const mcpHttpRoute = (deps: AppDeps) => (app: App) => {
   app.post(MCP_PATH, async (c) => {
-    const server = createMcpServer(deps, app, c);
+    const server = createMcpServer(deps, c);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {

@@ -9,7 +9,6 @@ import { summarize, summarizeBody } from '../commands/summarize.js';
 import type { AppDeps } from '../deps.js';
 import { grants, toolScope } from '../http/auth/scopes.js';
 import { apiError, toApiError, validationError, type ServiceError } from '../http/errors.js';
-import type { App } from '../http/openapi.js';
 import { conversationExportJson, conversationMarkdown } from '../queries/exportFormats.js';
 import { loadConversation, loadConversations } from '../queries/loadConversation.js';
 import { memoryStats } from '../queries/stats.js';
@@ -29,12 +28,12 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
     memory_get_conversation: {
       description: 'One conversation with its messages (as JSON; the text is Markdown).',
       input: z.object({ conversation_id: uuid }),
-      run: async (d, _c, _app, input) => (await loadConversation(d.pools.read, input.conversation_id)).map((l) => ({ ...conversationExportJson(l), markdown: conversationMarkdown(l) })),
+      run: async (d, _c, input) => (await loadConversation(d.pools.read, input.conversation_id)).map((l) => ({ ...conversationExportJson(l), markdown: conversationMarkdown(l) })),
     },
     memory_summarize: {
       description: "Summarize a conversation's latest day, week or month and record the summary.",
       input: summarizeBody,
-      async run(d, c, _app, input) {
+      async run(d, c, input) {
         const context = commandContext(c, input);
         if (context.isErr()) return err(context.error);
         return summarize(d, input, context.value);
@@ -43,7 +42,7 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
     memory_prune_suggestions: {
       description: 'Conversations worth archiving: untouched for threshold_days, unpinned, below importance_threshold; with token estimates. Changes nothing.',
       input: dryRunBody,
-      run: (d, _c, _app, input) => pruneDryRun(d, input),
+      run: (d, _c, input) => pruneDryRun(d, input),
     },
   };
 }
@@ -75,7 +74,7 @@ function toolError(e: ServiceError): CallToolResult {
  * An MCP server for one request of the Streamable HTTP endpoint: its tools run as the request's key
  * (a writing tool needs the write scope) through the same functions as the REST routes.
  */
-export function createMcpServer(deps: AppDeps, app: App, c: Context): McpServer {
+export function createMcpServer(deps: AppDeps, c: Context): McpServer {
   const server = new McpServer({ name: 'sekha', version: VERSION }, { capabilities: { tools: {}, resources: {} } });
   const scopes = c.get('scopes') ?? [];
   const all = mcpTools(deps);
@@ -100,7 +99,7 @@ export function createMcpServer(deps: AppDeps, app: App, c: Context): McpServer 
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return toolError(validationError(parsed.error, 'json'));
     try {
-      return (await tool.run(deps, c, app, parsed.data)).match(toolResult, toolError);
+      return (await tool.run(deps, c, parsed.data)).match(toolResult, toolError);
     } catch (e) {
       deps.logger.error({ err: { message: (e as Error).message, stack: (e as Error).stack }, tool: name }, 'MCP tool failed');
       return toolError(apiError(500, 'internal', 'internal error; the request id identifies it in the logs'));

@@ -1,8 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
-import { commandContext } from '../commands/http.js';
-import { createConversationBody } from '../commands/createConversation.js';
+import { commandContext, conversationView } from '../commands/http.js';
+import { createConversation, createConversationBody } from '../commands/createConversation.js';
+import { executeCommand, requestHash, type CommandContext } from '../commands/execute.js';
+import type { ConversationCommand } from '../domain/conversation/index.js';
+import { LEXICAL_STATS } from '../projections/lexicalStats.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
+import { readYourWrites } from '../queries/readYourWrites.js';
+import { searchBody, searchMessages, vectorsReadyFor } from '../queries/searchMessages.js';
 import { importanceSchema, folderSchema, labelSchema } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, toApiError, validationError, type ApiError, type ServiceError } from '../http/errors.js';
@@ -19,22 +25,16 @@ export type Answer = Result<unknown, ServiceError>;
 export interface Tool {
   description: string;
   input: z.ZodType;
-  run(deps: AppDeps, c: Context, app: App, input: any): Promise<Answer>;
+  /** Projections this tool reads: it waits for the caller's position (read-your-writes) as the REST route does. */
+  readsFrom?: string[];
+  run(deps: AppDeps, c: Context, input: any): Promise<Answer>;
 }
 
-/** Runs a REST route of this app in-process (same handler, same validation) and unwraps its JSON answer. */
-async function viaRoute(app: App, c: Context, method: string, path: string, body?: unknown, keySuffix = ''): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  for (const h of ['authorization', 'x-api-key', 'idempotency-key', 'x-request-id', 'x-forwarded-for', 'x-sekha-position']) {
-    const v = c.req.header(h);
-    if (v !== undefined) headers[h] = h === 'idempotency-key' ? `${v}${keySuffix}` : v;
-  }
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
-  const res = await app.request(path, { method, headers, ...(text !== undefined ? { body: text } : {}) }, c.env);
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.ok) return ok(json);
-  return err(apiError(res.status as 400, String(json.code ?? 'error'), String(json.error ?? 'request failed'), json.details as Record<string, unknown> | undefined));
+/** The command context of a tool call; each step of a multi-step tool gets its own Idempotency-Key. */
+function toolContext(c: Context, input: unknown, step = ''): Result<CommandContext, ApiError> {
+  return commandContext(c, input).map((context) =>
+    context.idempotency && step ? { ...context, idempotency: { key: `${context.idempotency.key}#${step}`, requestHash: requestHash('POST', `${c.req.path}#${step}`, input) } } : context,
+  );
 }
 
 const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
@@ -46,12 +46,22 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
     memory_store: {
       description: 'Store a conversation (label, folder, messages, importance_score) in memory.',
       input: createConversationBody(limits),
-      run: (_, c, app, input) => viaRoute(app, c, 'POST', '/api/v1/conversations', input),
+      async run(d, c, input) {
+        const context = toolContext(c, input);
+        if (context.isErr()) return err(context.error);
+        return (await createConversation(d, input, context.value)).map(conversationView);
+      },
     },
     memory_search: {
       description: 'Search past messages by meaning and words (hybrid); filters by label, folder, importance, time.',
       input: z.object({ query: z.string(), limit: z.number().optional(), filters: searchFiltersSchema(limits).optional(), mode: z.enum(['semantic', 'fts', 'hybrid']).optional() }),
-      run: (_, c, app, input) => viaRoute(app, c, 'POST', '/api/v1/query', input),
+      readsFrom: [READ_MODEL, LEXICAL_STATS],
+      async run(d, c, input) {
+        // The REST route's body, with its defaults and limits.
+        const body = searchBody(d).safeParse(input);
+        if (!body.success) return err(validationError(body.error, 'json'));
+        return searchMessages(d, body.data, vectorsReadyFor(d, c, body.data.mode));
+      },
     },
     memory_update: {
       description: 'Change a conversation: label, folder, importance_score, pinned, archived.',
@@ -63,19 +73,21 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
         pinned: z.boolean().optional(),
         archived: z.boolean().optional(),
       }),
-      async run(_, c, app, input) {
-        const base = `/api/v1/conversations/${input.conversation_id}`;
-        const steps: [string, unknown][] = [];
-        if (input.label !== undefined) steps.push(['label', { label: input.label, ...(input.folder !== undefined ? { folder: input.folder } : {}) }]);
-        else if (input.folder !== undefined) steps.push(['folder', { folder: input.folder }]);
-        if (input.importance_score !== undefined) steps.push(['importance', { importance_score: input.importance_score }]);
-        if (input.pinned !== undefined) steps.push([input.pinned ? 'pin' : 'unpin', undefined]);
-        if (input.archived !== undefined) steps.push([input.archived ? 'archive' : 'unarchive', undefined]);
+      async run(d, c, input) {
+        const at = d.clock().toISOString();
+        const steps: [string, ConversationCommand][] = [];
+        if (input.label !== undefined) steps.push(['label', { type: 'Relabel', at, data: { label: input.label, ...(input.folder !== undefined ? { folder: input.folder } : {}) } }]);
+        else if (input.folder !== undefined) steps.push(['folder', { type: 'MoveToFolder', at, data: { folder: input.folder } }]);
+        if (input.importance_score !== undefined) steps.push(['importance', { type: 'SetImportance', at, data: { importance_score: input.importance_score } }]);
+        if (input.pinned !== undefined) steps.push(input.pinned ? ['pin', { type: 'Pin', at, data: {} }] : ['unpin', { type: 'Unpin', at, data: {} }]);
+        if (input.archived !== undefined) steps.push(input.archived ? ['archive', { type: 'Archive', at, data: {} }] : ['unarchive', { type: 'Unarchive', at, data: {} }]);
         if (steps.length === 0) return err(apiError(400, 'invalid_input', 'body: name at least one of label, folder, importance_score, pinned, archived', { field: 'body' }));
         let last: Answer = ok(undefined);
-        for (const [path, body] of steps) {
+        for (const [step, command] of steps) {
           // One Idempotency-Key per step: each step is its own write.
-          last = await viaRoute(app, c, 'PUT', `${base}/${path}`, body, `#${path}`);
+          const context = toolContext(c, input, step);
+          if (context.isErr()) return err(context.error);
+          last = (await executeCommand(d.store, input.conversation_id, command, context.value)).map(conversationView);
           if (last.isErr()) return last;
         }
         return last;
@@ -84,12 +96,12 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
     memory_get_context: {
       description: 'Assemble the most relevant past messages for a query within a token budget, with citations.',
       input: assembleBody(deps),
-      run: (d, _c, _app, input) => assembleContext(d, input),
+      run: (d, _c, input) => assembleContext(d, input),
     },
     memory_prune: {
       description: 'Suggest conversations to archive (dry run, default), or archive the given conversation_ids with execute=true.',
       input: z.union([dryRunBody.extend({ execute: z.literal(false).optional() }), z.object({ execute: z.literal(true), conversation_ids: z.array(uuid).min(1, 'must have at least one id').max(1000) })]),
-      async run(d, c, _app, input) {
+      async run(d, c, input) {
         if (!input.execute) return pruneDryRun(d, input);
         const context = commandContext(c, input);
         if (context.isErr()) return err(context.error);
@@ -99,7 +111,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
     memory_export: {
       description: 'Export one conversation (conversation_id) or those with a label and/or under a folder, as json or markdown.',
       input: exportQuery(deps).extend({ conversation_id: uuid.optional() }),
-      async run(d, _c, _app, input) {
+      async run(d, _c, input) {
         if (!input.conversation_id) return exportMany(d, input);
         const loaded = await loadConversation(d.pools.read, input.conversation_id);
         return loaded.map((l) => ({ format: input.format, count: 1, content: input.format === 'markdown' ? conversationMarkdown(l) : conversationExportJson(l) }));
@@ -108,7 +120,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
     memory_stats: {
       description: 'Totals, average importance, folders and labels, optionally for a folder and/or label.',
       input: statsQuery(deps),
-      run: (d, _c, _app, input) => memoryStats(d, input),
+      run: (d, _c, input) => memoryStats(d, input),
     },
   };
 };
@@ -139,6 +151,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
         tags: ['mcp'],
         summary: `MCP tool ${name}: ${tool.description}`,
         description: 'Body: the arguments, bare or as `{arguments}`. Answers `{success, data, error}`; a failure keeps its HTTP status.',
+        ...(tool.readsFrom ? { middleware: [readYourWrites(deps, tool.readsFrom)] as const } : {}),
         responses: { 200: { description: '`{success: true, data, error: null}`' }, ...errorResponses },
       }),
       async (c) => {
@@ -155,7 +168,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
         const args = typeof raw === 'object' && raw !== null && 'arguments' in raw ? (raw as { arguments: unknown }).arguments : raw;
         const parsed = tool.input.safeParse(args);
         if (!parsed.success) return fail(c, validationError(parsed.error, 'json'));
-        const answer = await tool.run(deps, c, app, parsed.data);
+        const answer = await tool.run(deps, c, parsed.data);
         return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
       },
     );

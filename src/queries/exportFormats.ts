@@ -1,10 +1,11 @@
-import { conversationJson, messageJson } from './views.js';
+import { conversationAnswer } from '../http/schemas.js';
+import { messageJson } from './views.js';
 import type { LoadedConversation } from './loadConversation.js';
 
 const ROLE_HEADERS = { user: 'User', assistant: 'Assistant', system: 'System', tool: 'Tool' } as const;
 
 /** A conversation as JSON: the conversation with its messages, as GET ?include=messages answers. */
-export const conversationExportJson = ({ conversation, messages }: LoadedConversation) => ({ ...conversationJson(conversation), messages: messages.map(messageJson) });
+export const conversationExportJson = ({ conversation, messages }: LoadedConversation) => ({ ...conversationAnswer(conversation), messages: messages.map(messageJson) });
 
 /**
  * A conversation as Markdown: `# label`, a details list, then `## User` / `## Assistant`… sections with

@@ -5,7 +5,8 @@ import { errorResponse, toApiError } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { readQuery } from './sql.js';
-import { CONVERSATION_COLUMNS, conversationJson, conversationSchema, MESSAGE_COLUMNS, messageJson, messageViewSchema, type ConversationRow, type MessageRow } from './views.js';
+import { conversationAnswer, conversationSchema } from '../http/schemas.js';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, messageJson, messageViewSchema, type ConversationRow, type MessageRow } from './views.js';
 
 const route = (deps: AppDeps) =>
   createRoute({
@@ -41,9 +42,9 @@ export const getConversationRoute = (deps: AppDeps) => (app: App) => {
     const row = found.value[0];
     if (!row) return errorResponse(c, toApiError('CONVERSATION_NOT_FOUND'));
     if (row.status === 'deleted') return errorResponse(c, toApiError('CONVERSATION_DELETED'));
-    if (!include?.includes('messages')) return c.json(conversationJson(row));
+    if (!include?.includes('messages')) return c.json(conversationAnswer(row));
     const messages = await readQuery<MessageRow>(deps.pools.read, `select ${MESSAGE_COLUMNS} from messages m where m.conversation_id = $1 order by m.seq`, [id]);
     if (messages.isErr()) return errorResponse(c, messages.error);
-    return c.json({ ...conversationJson(row), messages: messages.value.map(messageJson) });
+    return c.json({ ...conversationAnswer(row), messages: messages.value.map(messageJson) });
   });
 };

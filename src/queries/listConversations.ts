@@ -8,7 +8,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { offsetParam, sizeParam } from './params.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { readQuery } from './sql.js';
-import { CONVERSATION_COLUMNS, conversationJson, conversationSchema, type ConversationRow } from './views.js';
+import { conversationAnswer, conversationSchema } from '../http/schemas.js';
+import { CONVERSATION_COLUMNS, type ConversationRow } from './views.js';
 
 const SORT_FIELDS = { created_at: 'timestamptz', updated_at: 'timestamptz', importance_score: 'int', label: 'text', message_count: 'int' } as const;
 type SortField = keyof typeof SORT_FIELDS;
@@ -124,7 +125,7 @@ export const listConversationsRoute = (deps: AppDeps) => (app: App) => {
     const last = page.at(-1);
     const more = rows.value.length > p.size;
     return c.json({
-      results: page.map(conversationJson),
+      results: page.map(conversationAnswer),
       total: total.value[0]!.n,
       page: p.mode === 'offset' ? Math.floor(p.offset / p.size) + 1 : null,
       page_size: p.size,

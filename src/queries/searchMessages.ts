@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { err, ok } from 'neverthrow';
 import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
@@ -11,7 +13,8 @@ import { searchFiltersSchema } from './searchFilters.js';
 import { readQuery } from './sql.js';
 import { rankMessages } from './rankMessages.js';
 
-const bodySchema = (deps: AppDeps) => {
+/** The body of POST /api/v1/query (the MCP tool memory_search reads the same). */
+export const searchBody = (deps: AppDeps) => {
   const limits = deps.config.api;
   return z.object({
     query: z.string().max(2000, 'must be at most 2000 characters').refine((s) => s.replace(/\u0000/g, '').trim().length > 0, 'must not be empty'),
@@ -21,7 +24,7 @@ const bodySchema = (deps: AppDeps) => {
     mode: z.enum(['semantic', 'fts', 'hybrid']).default('hybrid'),
   });
 };
-type Body = z.infer<ReturnType<typeof bodySchema>>;
+export type SearchBody = z.infer<ReturnType<typeof searchBody>>;
 
 const resultSchema = z.object({
   conversation_id: z.string(),
@@ -47,7 +50,7 @@ const route = (deps: AppDeps) =>
     middleware: [readYourWrites(deps, [READ_MODEL, LEXICAL_STATS])] as const,
     request: {
       query: z.object(consistencyParams(deps)),
-      body: { required: true, content: { 'application/json': { schema: bodySchema(deps) } } },
+      body: { required: true, content: { 'application/json': { schema: searchBody(deps) } } },
     },
     responses: {
       200: {
@@ -73,55 +76,66 @@ interface HydratedRow {
   folder: string;
 }
 
+/**
+ * Ranks messages for the query and hydrates one page of them: what POST /api/v1/query and the MCP
+ * tool memory_search answer. `vectorsReady` false leaves the semantic side out (it has not caught up).
+ */
+export async function searchMessages(deps: AppDeps, body: SearchBody, vectorsReady: boolean | Promise<boolean> = true) {
+  const filters = body.filters as SearchFilters;
+  // Each side ranks deeper than the page so that fusion has room to reorder.
+  const depth = Math.max(body.offset + body.limit, 50);
+  const ranking = await rankMessages(deps, { query: body.query, filters, depth, mode: body.mode, vectorsReady });
+  if (ranking.isErr()) return err(ranking.error);
+  const { ranked, degraded } = ranking.value;
+  const page = ranked.slice(body.offset, body.offset + body.limit);
+  const rows = await readQuery<HydratedRow>(
+    deps.pools.read,
+    `select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.content, m.metadata, m.timestamp, c.label, c.folder
+       from messages m join conversations c on c.id = m.conversation_id
+      where m.id = any($1::uuid[]) and c.status <> 'deleted'`,
+    [page.map((h) => h.id)],
+  );
+  if (rows.isErr()) return err(rows.error);
+  const byId = new Map(rows.value.map((r) => [r.id, r]));
+  const results = page.flatMap((hit) => {
+    const r = byId.get(hit.id);
+    if (!r) return [];
+    return [
+      {
+        conversation_id: r.conversation_id,
+        message_id: r.id,
+        score: Number(hit.score),
+        content: r.content,
+        metadata: r.metadata,
+        label: r.label,
+        folder: r.folder,
+        timestamp: new Date(r.timestamp).toISOString(),
+        role: r.role,
+      },
+    ];
+  });
+  return ok({
+    results,
+    total: ranked.length,
+    page: Math.floor(body.offset / body.limit) + 1,
+    page_size: body.limit,
+    mode: body.mode,
+    degraded,
+  });
+}
+
+/** With min_position, the vectors must have passed it too, or the semantic side sits this one out. */
+export function vectorsReadyFor(deps: AppDeps, c: Context, mode: SearchBody['mode']): boolean | Promise<boolean> {
+  const position = requestedPosition(c);
+  return mode !== 'fts' && deps.vectors && position.isOk() && position.value
+    ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk())
+    : true;
+}
+
 export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const body = c.req.valid('json') as Body;
-    const filters = body.filters as SearchFilters;
-    // Each side ranks deeper than the page so that fusion has room to reorder.
-    const depth = Math.max(body.offset + body.limit, 50);
-    // With min_position, the vectors must have passed it too, or the semantic side sits this one out.
-    const position = requestedPosition(c);
-    const vectorsReady =
-      body.mode !== 'fts' && deps.vectors && position.isOk() && position.value
-        ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk())
-        : true;
-    const ranking = await rankMessages(deps, { query: body.query, filters, depth, mode: body.mode, vectorsReady });
-    if (ranking.isErr()) return errorResponse(c, ranking.error);
-    const { ranked, degraded } = ranking.value;
-    const page = ranked.slice(body.offset, body.offset + body.limit);
-    const rows = await readQuery<HydratedRow>(
-      deps.pools.read,
-      `select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.content, m.metadata, m.timestamp, c.label, c.folder
-         from messages m join conversations c on c.id = m.conversation_id
-        where m.id = any($1::uuid[]) and c.status <> 'deleted'`,
-      [page.map((h) => h.id)],
-    );
-    if (rows.isErr()) return errorResponse(c, rows.error);
-    const byId = new Map(rows.value.map((r) => [r.id, r]));
-    const results = page.flatMap((hit) => {
-      const r = byId.get(hit.id);
-      if (!r) return [];
-      return [
-        {
-          conversation_id: r.conversation_id,
-          message_id: r.id,
-          score: Number(hit.score),
-          content: r.content,
-          metadata: r.metadata,
-          label: r.label,
-          folder: r.folder,
-          timestamp: new Date(r.timestamp).toISOString(),
-          role: r.role,
-        },
-      ];
-    });
-    return c.json({
-      results,
-      total: ranked.length,
-      page: Math.floor(body.offset / body.limit) + 1,
-      page_size: body.limit,
-      mode: body.mode,
-      degraded,
-    });
+    const body = c.req.valid('json') as SearchBody;
+    const answer = await searchMessages(deps, body, vectorsReadyFor(deps, c, body.mode));
+    return answer.match((a) => c.json(a), (e) => errorResponse(c, e));
   });
 };

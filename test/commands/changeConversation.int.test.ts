@@ -78,8 +78,10 @@ describe('PUT /archive and /unarchive', () => {
     const archived = await put(id, 'archive');
     expect(archived.status).toBe(200);
     expect(archived.body.status).toBe('archived');
+    expect(archived.body.archived).toBe(true);
     const unarchived = await put(id, 'unarchive');
     expect(unarchived.body.status).toBe('active');
+    expect(unarchived.body.archived).toBe(false);
     expectWriteHeaders(unarchived, 3);
     expect(await typesOf(id)).toEqual(['ConversationStarted', 'ConversationArchived', 'ConversationUnarchived']);
   });

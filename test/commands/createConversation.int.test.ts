@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationSchema, conversationWriteSchema } from '../../src/http/schemas.js';
 import { conversationStream } from '../../src/domain/conversation/index.js';
 import { parsePosition } from '../../src/eventstore/index.js';
 import { countEvents, createTestApp, sendJson, type TestApp } from '../support/testApp.js';
@@ -23,6 +24,7 @@ describe('POST /api/v1/conversations', () => {
       folder: '/',
       status: 'active',
       pinned: false,
+      archived: false,
       importance_score: 5,
       message_count: 0,
       metadata: {},
@@ -31,6 +33,9 @@ describe('POST /api/v1/conversations', () => {
       version: 1,
     });
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    // The one conversation shape: what reads answer, plus the write's position.
+    expect(Object.keys(res.body).sort()).toEqual(Object.keys(conversationWriteSchema.shape).sort());
+    expect(Object.keys(conversationWriteSchema.shape).sort()).toEqual([...Object.keys(conversationSchema.shape), 'position'].sort());
     expect(parsePosition(res.body.position)).toBeDefined();
     expect(res.headers.get('x-sekha-position')).toBe(res.body.position);
     expect(res.headers.get('etag')).toBe('"1"');
