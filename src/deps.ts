@@ -4,7 +4,7 @@ import type { ResolvedConfig } from './config/load.js';
 import type { Pools } from './db/pools.js';
 import type { EventStore } from './eventstore/index.js';
 import type { ProgressBus } from './projections/bus.js';
-import type { Wakeup } from './projections/wakeup.js';
+import type { Wakeup } from './eventstore/wakeup.js';
 import type { ProjectionRuntime } from './projections/runtime.js';
 import type { VectorService } from './vectors/service.js';
 

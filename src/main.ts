@@ -107,7 +107,7 @@ program
   .option('--url <url>', 'a running Sekha service (default: SEKHA_URL; none: start the embedded service here)')
   .option('--key <key>', 'its API key (default: SEKHA_API_KEY)')
   .action(async (options: { url?: string; key?: string }) => {
-    const { runStdioServer } = await import('./mcp/stdio.js');
+    const { runStdioServer } = await import('./app/mcpStdio.js');
     const pino = (await import('pino')).default;
     const config = configOrExit();
     // stdout carries the protocol: logs go to stderr.
@@ -125,7 +125,7 @@ retention
   .option('--dry-run', 'print what the run would do (as GET /api/v1/retention/preview), change nothing', false)
   .option('--json', 'print JSON', false)
   .action(async (options: { dryRun: boolean; json: boolean }) => {
-    const { retentionCommand } = await import('./retention/cli.js');
+    const { retentionCommand } = await import('./app/retentionCommand.js');
     process.exitCode = await retentionCommand(configOrExit(), options);
   });
 

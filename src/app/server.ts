@@ -17,7 +17,7 @@ import { prepareReadModel, startProjections, type ProjectionRuntime } from '../p
 import type { ChromaProcess } from '../vectors/chromaProcess.js';
 import { startVectorModel } from '../projections/vectorRebuild.js';
 import { projectionDefinitions } from './projectors.js';
-import { listenWakeup, type Wakeup } from '../projections/wakeup.js';
+import { listenWakeup, type Wakeup } from '../eventstore/wakeup.js';
 import { startRetentionScheduler, type RetentionScheduler } from '../retention/scheduler.js';
 import { startVectorService, type VectorService } from '../vectors/service.js';
 import { startWarmUp, type WarmUp } from '../vectors/warmUp.js';

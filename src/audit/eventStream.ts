@@ -5,7 +5,7 @@ import { formatPosition, parsePosition, type Position, type RecordedEvent } from
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { createSseChannel, type SseChannel } from '../http/sse.js';
-import { localWakeup } from '../projections/wakeup.js';
+import { localWakeup } from '../eventstore/wakeup.js';
 import { commaList, streamIdOf } from './auditEvents.js';
 import { toEventView } from './eventView.js';
 

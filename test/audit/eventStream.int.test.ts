@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformExtras } from '../../src/app/platform.js';
 import { createLogger } from '../../src/logger.js';
-import { listenWakeup, type Wakeup } from '../../src/projections/wakeup.js';
+import { listenWakeup, type Wakeup } from '../../src/eventstore/wakeup.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 
 interface SseEvent {

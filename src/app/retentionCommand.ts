@@ -8,8 +8,8 @@ import { createEventStore } from '../eventstore/index.js';
 import { createLogger } from '../logger.js';
 import { prepareReadModel } from '../projections/index.js';
 import { VERSION } from '../version.js';
-import { planRetention, type RetentionItem } from './plan.js';
-import { startRetentionScheduler } from './scheduler.js';
+import { planRetention, type RetentionItem } from '../retention/plan.js';
+import { startRetentionScheduler } from '../retention/scheduler.js';
 
 const line = (i: RetentionItem, extra = '') =>
   `${i.action.padEnd(7)} ${i.conversation_id}  rule=${i.rule}  folder=${i.folder}  label=${JSON.stringify(i.label)}  last_activity=${i.last_activity}${extra}\n`;

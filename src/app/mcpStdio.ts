@@ -11,9 +11,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
-import { startService, type RunningService } from '../app/server.js';
+import { startService, type RunningService } from './server.js';
 import { VERSION } from '../version.js';
-import { MCP_PATH } from './http.js';
+import { MCP_PATH } from '../mcp/http.js';
 
 export interface StdioOptions {
   /** A running Sekha service; without it the embedded defaults are started in this process. */
@@ -47,9 +47,18 @@ export async function runStdioServer(config: ResolvedConfig, logger: Logger, opt
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => client.listResourceTemplates(request.params));
   server.setRequestHandler(ReadResourceRequestSchema, (request) => client.readResource(request.params));
 
-  const stopped = new Promise<void>((resolve) => (server.onclose = () => resolve()));
+  // The agent ends the session by closing our stdin (then SIGTERM, then SIGKILL a few seconds later,
+  // as the SDK's client does): each of these stops the bridge and the service started here, so no
+  // PostgreSQL or Chroma outlives it.
+  const stopped = new Promise<string>((resolve) => {
+    server.onclose = () => resolve('closed');
+    process.stdin.once('end', () => resolve('stdin ended'));
+    process.stdin.once('close', () => resolve('stdin closed'));
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+  });
   await server.connect(new StdioServerTransport());
-  await stopped;
+  const reason = await stopped;
+  logger.info({ reason }, 'MCP over stdio: stopping');
   await client.close().catch(() => {});
   await service?.stop();
 }

@@ -1,6 +1,6 @@
 import pgListen, { type Subscriber } from 'pg-listen';
 import type { Logger } from 'pino';
-import { EVENTS_CHANNEL } from '../eventstore/index.js';
+import { EVENTS_CHANNEL } from './types.js';
 
 // pg-listen is CommonJS with a `default` export; under Node's ESM interop that is `.default`.
 const createSubscriber = (pgListen as unknown as { default: typeof pgListen.default }).default;

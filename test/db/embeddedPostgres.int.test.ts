@@ -1,0 +1,100 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+
+// A run killed with SIGKILL cannot stop its PostgreSQL; the next start on the same data dir must
+// still work (the orphan is stopped first), and a data dir a live instance holds is refused by name.
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'sekha-orphan-'));
+});
+afterAll(async () => {
+  const pid = await postmasterPid();
+  if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const postmasterPid = async () => Number((await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]) || undefined;
+
+/** A process of its own holding the embedded PostgreSQL on the data dir; answers once it is up. */
+async function holder() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'holdPostgres.ts'), join(dataDir, 'pg')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before PostgreSQL was up`)));
+  });
+  return { child, port };
+}
+
+const killed = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+
+/** The watchdog process of the postmaster `pid`. */
+const watchdogOf = (pid: number) =>
+  Number(
+    execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .find((line) => line.includes('postgresWatchdog.mjs') && line.trim().endsWith(` ${pid}`))
+      ?.trim()
+      .split(/\s+/)[0],
+  ) || undefined;
+
+async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('embedded PostgreSQL on a data dir', () => {
+  it('refuses a data dir that a running instance holds, naming it; stops with its owner even when the owner is SIGKILLed', async () => {
+    const { child, port } = await holder();
+    const writer = new pg.Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
+    await writer.connect();
+    await writer.query("create table kept (note text); insert into kept values ('written before the kill')");
+    await writer.end();
+    await expect(startEmbeddedPostgres({ dataDir: join(dataDir, 'pg') })).rejects.toThrow(/in use by another running instance/);
+    const pid = (await postmasterPid())!;
+    child.kill('SIGKILL');
+    await killed(child);
+    // No exit handler runs on SIGKILL: the watchdog stops PostgreSQL.
+    await until('the watchdog to stop PostgreSQL', () => !alive(pid), 60_000);
+  }, 180_000);
+
+  it('stops a PostgreSQL that a killed run left behind (its watchdog killed too), then starts on the same data with it intact', async () => {
+    const { child } = await holder();
+    const orphan = (await postmasterPid())!;
+    const watchdog = watchdogOf(orphan);
+    expect(watchdog).toBeDefined();
+    process.kill(watchdog!, 'SIGKILL');
+    child.kill('SIGKILL');
+    await killed(child);
+    expect(alive(orphan)).toBe(true);
+    const handle = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg') });
+    try {
+      expect(alive(orphan)).toBe(false);
+      const client = new pg.Client({ connectionString: handle.url });
+      await client.connect();
+      expect((await client.query('select note from kept')).rows).toEqual([{ note: 'written before the kill' }]);
+      await client.end();
+    } finally {
+      await handle.stop();
+    }
+  }, 180_000);
+});
