@@ -78,7 +78,88 @@ describe('append', () => {
     expect(results.filter((r) => r.isOk())).toHaveLength(1);
     const failures = results.filter((r) => r.isErr()).map((r) => r._unsafeUnwrapErr().type);
     expect(failures).toEqual(Array(49).fill('version_conflict'));
+    // Each loser names the winner's version, though the stream was at the expected one when it began.
+    expect(new Set(results.filter((r) => r.isErr()).map((r) => (r._unsafeUnwrapErr() as { actual: number }).actual))).toEqual(new Set([2]));
     expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it("lets 30 concurrent appends to one stream at version 'any' all succeed, in consecutive versions", async () => {
+    const stream = `s-${randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.append(stream, 'any', [{ type: 'A', data: { i } }, { type: 'B', data: { i } }], meta)));
+    expect(results.every((r) => r.isOk())).toBe(true);
+    expect(results.map((r) => r._unsafeUnwrap().nextVersion).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 2 * (i + 1)));
+    const events = (await store.readStream(stream))._unsafeUnwrap();
+    expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    // Each append's two events are adjacent: nobody got in between.
+    for (let i = 0; i < 60; i += 2) expect(events[i]!.data).toEqual(events[i + 1]!.data);
+  });
+
+  it('names the current version of a stale append, and of an append to a stream that does not exist', async () => {
+    const stream = `s-${randomUUID()}`;
+    await store.append(stream, 0, [{ type: 'A', data: {} }, { type: 'B', data: {} }], meta);
+    expect((await store.append(stream, 1, [{ type: 'C', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', expected: 1, actual: 2 });
+    expect((await store.append(`s-${randomUUID()}`, 3, [{ type: 'C', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', expected: 3, actual: 0 });
+  });
+
+  it('tells a retry whose ids are partly stored for another append from a duplicate, writing nothing', async () => {
+    const stream = `s-${randomUUID()}`;
+    const id = randomUUID();
+    await store.append(stream, 0, [{ type: 'A', data: {}, eventId: id }], meta);
+    const mixed = await store.append(stream, 1, [{ type: 'A', data: {}, eventId: id }, { type: 'B', data: {}, eventId: randomUUID() }], meta);
+    expect(mixed._unsafeUnwrapErr().type).toBe('idempotency_mismatch');
+    const elsewhere = await store.append(`s-${randomUUID()}`, 0, [{ type: 'A', data: {}, eventId: id }], meta);
+    expect(elsewhere._unsafeUnwrapErr().type).toBe('idempotency_mismatch');
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(1);
+  });
+
+  it('of 20 concurrent retries with the same ids, one appends and the others answer its events as duplicates', async () => {
+    const stream = `s-${randomUUID()}`;
+    const events = [{ type: 'A', data: {}, eventId: randomUUID() }, { type: 'B', data: {}, eventId: randomUUID() }];
+    const results = (await Promise.all(Array.from({ length: 20 }, () => store.append(stream, 0, events, meta)))).map((r) => r._unsafeUnwrap());
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    const first = results.find((r) => !r.duplicate)!;
+    for (const r of results) expect(r.position).toEqual(first.position);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it("catches up with events written without the streams table (a writer of an older version), answering each append truly", async () => {
+    // Rows as an older version wrote them during an upgrade: events only, no row in streams.
+    const legacy = async (stream: string, versions: number[]) => {
+      for (const v of versions) {
+        await db.pool.query(`insert into events (stream_id, stream_version, event_id, type, data) values ($1, $2, $3, 'Old', '{}')`, [stream, v, randomUUID()]);
+      }
+    };
+    const a = `s-${randomUUID()}`;
+    await legacy(a, [1, 2]);
+    expect((await store.append(a, 2, [{ type: 'New', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(3);
+    const b = `s-${randomUUID()}`;
+    await legacy(b, [1, 2]);
+    expect((await store.append(b, 0, [{ type: 'New', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', actual: 2 });
+    // A stream the table knows, moved on by the older writer.
+    const c = `s-${randomUUID()}`;
+    await store.append(c, 0, [{ type: 'New', data: {} }], meta);
+    await legacy(c, [2, 3]);
+    expect((await store.append(c, 1, [{ type: 'New', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', actual: 3 });
+    expect((await store.append(c, 'any', [{ type: 'New', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(4);
+    expect((await store.readStream(c))._unsafeUnwrap().map((e) => e.streamVersion)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('commits the withinAppend work with the events, and neither when it throws', async () => {
+    const stream = `s-${randomUUID()}`;
+    await db.pool.query('create table if not exists within_probe (stream_id text, n int)');
+    const ok = await store.append(stream, 0, [{ type: 'A', data: {} }], meta, async (client, appended) => {
+      await client.query('insert into within_probe values ($1, $2)', [stream, appended.length]);
+    });
+    expect(ok._unsafeUnwrap().nextVersion).toBe(1);
+    const failed = await store.append(stream, 1, [{ type: 'B', data: {} }], meta, async (client) => {
+      await client.query('insert into within_probe values ($1, 99)', [stream]);
+      throw new Error('no');
+    });
+    expect(failed._unsafeUnwrapErr().type).toBe('store_unavailable');
+    expect((await db.pool.query('select n from within_probe where stream_id = $1', [stream])).rows).toEqual([{ n: 1 }]);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(1);
+    // The stream's version did not move either: the next append at 1 wins.
+    expect((await store.append(stream, 1, [{ type: 'C', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(2);
   });
 
   it('lets 50 concurrent appends to 50 streams all succeed', async () => {
