@@ -34,7 +34,8 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
 // no row yet) to the new one and inserts the events behind it. A concurrent writer of the same stream
 // waits on that row's lock and then finds the version moved: an empty answer, not an error.
 // When nothing was written, `kept_version` (its row) and `stored_version` (its events) are the stream's
-// version as the statement began, to name the conflict.
+// version as the statement began, to name the conflict. Written events come back without their data
+// and metadata (the caller has them; sending them back would cost both sides a JSON round trip).
 export const APPEND_SQL = `
   with known as (
     select ${EVENT_COLUMNS} from events where $7::bool and event_id = any($3::uuid[])
@@ -53,7 +54,7 @@ export const APPEND_SQL = `
     insert into events (stream_id, stream_version, event_id, type, data, metadata)
     select $1, next.version - cardinality($3::uuid[]) + e.ord::int, e.id, e.type, e.data, $6::jsonb
       from next cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
-    returning ${EVENT_COLUMNS}
+    returning ${EVENT_COLUMNS.replace('data, metadata', 'null::jsonb as data, null::jsonb as metadata')}
   )
   select (select version from streams where stream_id = $1) as kept_version,
          case when r.inserted is null then (select max(stream_version) from events where stream_id = $1) end as stored_version,
@@ -76,18 +77,12 @@ async function attempt(
   const client = withinAppend ? await pool.connect() : undefined;
   try {
     if (client) await client.query('begin');
+    const datas = events.map((e) => JSON.stringify(e.data));
+    const metadataJson = JSON.stringify(metadata);
     const { rows } = await (client ?? pool).query<AppendRow>({
       name: 'sekha-append',
       text: APPEND_SQL,
-      values: [
-        streamId,
-        expected === 'any' ? -1 : expected,
-        ids,
-        events.map((e) => e.type),
-        events.map((e) => JSON.stringify(e.data)),
-        JSON.stringify(metadata),
-        idsGiven,
-      ],
+      values: [streamId, expected === 'any' ? -1 : expected, ids, events.map((e) => e.type), datas, metadataJson, idsGiven],
     });
     const first = rows[0]!;
     if (first.inserted === false) {
@@ -102,7 +97,14 @@ async function attempt(
       const actual = kept === expected ? await keptVersion(pool, streamId) : kept;
       return { fail: { type: 'version_conflict', streamId, expected, actual } };
     }
-    const recorded = (rows as EventRow[]).map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
+    // As a read would give them: the JSON that was stored, parsed.
+    const order = new Map(ids.map((id, i) => [id.toLowerCase(), i]));
+    const recorded = (rows as EventRow[])
+      .map((row) => {
+        const i = order.get(row.event_id)!;
+        return toRecordedEvent({ ...row, data: JSON.parse(datas[i]!) as unknown, metadata: JSON.parse(metadataJson) as EventMetadata });
+      })
+      .sort((a, b) => a.streamVersion - b.streamVersion);
     const last = recorded.at(-1)!;
     if (client && withinAppend) {
       await withinAppend(client, recorded);
