@@ -93,9 +93,14 @@ async function attempt(
       if (client) await client.query('rollback');
       const kept = first.kept_version ?? 0;
       if ((first.stored_version ?? 0) > kept) return catchUpStream(pool, streamId);
-      // The version was the expected one when the statement began: another writer took it meanwhile.
-      const actual = kept === expected ? await keptVersion(pool, streamId) : kept;
-      return { fail: { type: 'version_conflict', streamId, expected, actual } };
+      if (kept !== expected) return { fail: { type: 'version_conflict', streamId, expected, actual: kept } };
+      // The version was the expected one when the statement began: another writer took it meanwhile,
+      // maybe this append's own original (a retry that waited on its lock), whose events are its answer.
+      if (idsGiven) {
+        const found = await findByIds(pool, ids);
+        if (found.length > 0) return duplicateOf(streamId, ids, found);
+      }
+      return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
     }
     // As a read would give them: the JSON that was stored, parsed.
     const order = new Map(ids.map((id, i) => [id.toLowerCase(), i]));

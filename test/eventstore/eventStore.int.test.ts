@@ -122,6 +122,31 @@ describe('append', () => {
     expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
   });
 
+  it.each([0, 1, 'any'] as const)('answers a retry that waited on its original in flight (expected %s) as its duplicate', async (expected) => {
+    const stream = `s-${randomUUID()}`;
+    if (expected !== 0) await store.append(stream, 0, [{ type: 'Start', data: {} }], meta);
+    const events = [{ type: 'A', data: { n: 1 }, eventId: randomUUID() }, { type: 'B', data: { n: 2 }, eventId: randomUUID() }];
+    // The original has written and holds its transaction open until the retry waits on it.
+    let release!: () => void;
+    let written!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const inFlight = new Promise<void>((r) => (written = r));
+    const original = store.append(stream, expected, events, meta, () => (written(), held));
+    await inFlight;
+    const retry = store.append(stream, expected, events, meta);
+    const deadline = Date.now() + 10_000;
+    const waits = async () =>
+      (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.length > 0;
+    while (!(await waits()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(await waits()).toBe(true);
+    release();
+    const [first, second] = [(await original)._unsafeUnwrap(), (await retry)._unsafeUnwrap()];
+    expect([first.duplicate, second.duplicate]).toEqual([false, true]);
+    expect(second.position).toEqual(first.position);
+    expect(second.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(expected === 0 ? 2 : 3);
+  });
+
   it("catches up with events written without the streams table (a writer of an older version), answering each append truly", async () => {
     // Rows as an older version wrote them during an upgrade: events only, no row in streams.
     const legacy = async (stream: string, versions: number[]) => {
