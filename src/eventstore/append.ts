@@ -102,14 +102,11 @@ async function attempt(
       }
       return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
     }
-    // As a read would give them: the JSON that was stored, parsed.
-    const order = new Map(ids.map((id, i) => [id.toLowerCase(), i]));
+    // As a read would give them: the JSON that was stored, parsed. The i-th event in stream order is the
+    // i-th given (its version is the base plus its ordinality), whatever spelling of its id was given.
     const recorded = (rows as EventRow[])
-      .map((row) => {
-        const i = order.get(row.event_id)!;
-        return toRecordedEvent({ ...row, data: JSON.parse(datas[i]!) as unknown, metadata: JSON.parse(metadataJson) as EventMetadata });
-      })
-      .sort((a, b) => a.streamVersion - b.streamVersion);
+      .sort((a, b) => a.stream_version - b.stream_version)
+      .map((row, i) => toRecordedEvent({ ...row, data: JSON.parse(datas[i]!) as unknown, metadata: JSON.parse(metadataJson) as EventMetadata }));
     const last = recorded.at(-1)!;
     if (client && withinAppend) {
       await withinAppend(client, recorded);

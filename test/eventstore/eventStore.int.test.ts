@@ -49,6 +49,26 @@ describe('append', () => {
     expect(comparePositions(first.position, second.position)).toBeLessThan(0);
   });
 
+  it('answers the written events as a read gives them, with and without the withinAppend transaction', async () => {
+    const stream = `s-${randomUUID()}`;
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    // Data that JSON changes (a Date, an undefined field), ids in spellings PostgreSQL accepts for a uuid.
+    const events = [
+      { type: 'A', data: { at, gone: undefined, text: 'é\n"x"', nested: { list: [1, 2.5, null], big: 2 ** 53 } }, eventId: randomUUID().toUpperCase() },
+      { type: 'B', data: [{ b: true }], eventId: randomUUID().replaceAll('-', '') },
+      { type: 'C', data: 'just a string' },
+    ];
+    const written = (await store.append(stream, 0, events, { ...meta, request_id: 'r-1' }))._unsafeUnwrap();
+    let withinSaw: unknown;
+    const more = (await store.append(stream, 3, [{ type: 'D', data: { at } }], meta, async (_client, appended) => void (withinSaw = appended)))._unsafeUnwrap();
+    const read = (await store.readStream(stream))._unsafeUnwrap();
+    expect(written.events).toEqual(read.slice(0, 3));
+    expect(more.events).toEqual(read.slice(3));
+    expect(withinSaw).toEqual(read.slice(3));
+    expect(read[0]!.data).toEqual({ at: at.toISOString(), text: 'é\n"x"', nested: { list: [1, 2.5, null], big: 2 ** 53 } });
+    expect(written.position).toEqual(read[2]!.position);
+  });
+
   it('turns a stale expected version into a typed conflict and writes nothing', async () => {
     const stream = `s-${randomUUID()}`;
     await store.append(stream, 0, [{ type: 'A', data: {} }], meta);
