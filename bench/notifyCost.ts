@@ -1,12 +1,14 @@
 /**
- * What a NOTIFY inside the append's transaction costs: commits/s of a one-event insert with and without
- * `pg_notify` in the same statement, 1 and 16 writers, interleaved runs, medians. (PostgreSQL serialises
+ * What a NOTIFY inside an append's transaction would cost (why appends NOTIFY after their commit):
+ * commits/s of a one-event insert with and without `pg_notify` in the same statement, 1 and 16 writers,
+ * interleaved runs, medians. (PostgreSQL serialises
  * the commits of notifying transactions on one lock, so their WAL flushes cannot be grouped.)
  * Run: npx tsx bench/notifyCost.ts   (DATABASE_URL's server, else an embedded PostgreSQL)
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { benchDatabase } from './database.js';
+import { waitSampler } from './waitEvents.js';
 import { migrate } from '../src/db/migrate.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -14,6 +16,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const database = await benchDatabase('notify');
 const embedded = database.embedded;
 const pool = new pg.Pool({ connectionString: database.url, max: 20 });
+const waits = waitSampler(database.url, 5);
 pool.on('error', () => {});
 
 const insert = (notify: boolean) => `
@@ -21,31 +24,12 @@ const insert = (notify: boolean) => `
   ${notify ? ", n as (select pg_notify('sekha_bench', max(global_position)::text) from ins)" : ''}
   select ${notify ? '(select count(*) from n)' : '1'} from ins`;
 
-/** What the writers' backends wait on, sampled from pg_stat_activity every few ms (the profile). */
-const waits = new Map<string, number>();
-async function sampleWaits(until: number): Promise<void> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    while (performance.now() < until) {
-      const { rows } = await client.query<{ w: string }>(
-        `select coalesce(wait_event_type || ':' || wait_event, 'CPU (no wait)') as w from pg_stat_activity
-          where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
-      );
-      for (const { w } of rows) waits.set(w, (waits.get(w) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  } finally {
-    await client.end();
-  }
-}
-
 async function run(notify: boolean, writers: number): Promise<number> {
   let commits = 0;
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   await Promise.all([
-    sampleWaits(deadline),
+    waits.sampleUntil(deadline),
     ...Array.from({ length: writers }, async () => {
       const stream = randomUUID();
       for (let v = 1; performance.now() < deadline; v++) {
@@ -57,12 +41,7 @@ async function run(notify: boolean, writers: number): Promise<number> {
   return commits / ((performance.now() - started) / 1000);
 }
 
-const topWaits = () => {
-  const total = [...waits.values()].reduce((a, b) => a + b, 0) || 1;
-  const top = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([w, n]) => `${w} ${Math.round((100 * n) / total)}%`);
-  waits.clear();
-  return top.join(', ');
-};
+const topWaits = () => waits.top();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {

@@ -20,7 +20,7 @@ type Attempt = { ok: AppendResult } | { fail: AppendError } | { retry: true };
 
 function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attempt {
   if (found.length === ids.length && found.every((r) => r.stream_id === streamId)) {
-    const events = found.map(toRecordedEvent);
+    const events = found.map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
     const last = events.at(-1)!;
     return { ok: { nextVersion: last.streamVersion, position: last.position, events, duplicate: true } };
   }
@@ -29,23 +29,39 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
   };
 }
 
-// One statement, so one round trip and its own transaction: read the stream's version and insert only
-// if it is the expected one (-1: any). No NOTIFY in here: the notifier sends one after the commit.
-// `current_version` comes back even when nothing was inserted, to name the conflict.
-const APPEND_SQL = `
-  with cur as (
-    select coalesce(max(stream_version), 0)::int as v from events where stream_id = $1
+// One statement, one round trip. With ids given ($7), events already stored under them (`known`) make
+// it write nothing. Else it moves the stream's row in `streams` from the expected version (-1: any; 0:
+// no row yet) to the new one and inserts the events behind it. A concurrent writer of the same stream
+// waits on that row's lock and then finds the version moved: an empty answer, not an error.
+// When nothing was written, `kept_version` (its row) and `stored_version` (its events) are the stream's
+// version as the statement began, to name the conflict. Written events come back without their data
+// and metadata (the caller has them; sending them back would cost both sides a JSON round trip).
+export const APPEND_SQL = `
+  with known as (
+    select ${EVENT_COLUMNS} from events where $7::bool and event_id = any($3::uuid[])
+  ), created as (
+    insert into streams as s (stream_id, version)
+    select $1, cardinality($3::uuid[]) where $2::int <= 0 and not exists (select from known)
+    on conflict (stream_id) do update set version = s.version + excluded.version where $2::int < 0
+    returning s.version
+  ), moved as (
+    update streams set version = version + cardinality($3::uuid[])
+     where $2::int > 0 and stream_id = $1 and version = $2::int and not exists (select from known)
+    returning version
+  ), next as (
+    select version from created union all select version from moved
   ), ins as (
     insert into events (stream_id, stream_version, event_id, type, data, metadata)
-    select $1, cur.v + e.ord::int, e.id, e.type, e.data, $6::jsonb
-      from cur cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
-     where $2::int < 0 or cur.v = $2::int
-    returning ${EVENT_COLUMNS}
+    select $1, next.version - cardinality($3::uuid[]) + e.ord::int, e.id, e.type, e.data, $6::jsonb
+      from next cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
+    returning ${EVENT_COLUMNS.replace('data, metadata', 'null::jsonb as data, null::jsonb as metadata')}
   )
-  select cur.v as current_version, ins.*
-    from cur left join ins on true`;
+  select (select version from streams where stream_id = $1) as kept_version,
+         case when r.inserted is null then (select max(stream_version) from events where stream_id = $1) end as stored_version,
+         r.*
+    from (select true as inserted, ins.* from ins union all select false, known.* from known) r right join (select) one on true`;
 
-type AppendRow = Partial<EventRow> & { current_version: number };
+type AppendRow = Partial<EventRow> & { kept_version: number | null; stored_version: number | null; inserted: boolean | null };
 
 async function attempt(
   pool: pg.Pool,
@@ -57,27 +73,40 @@ async function attempt(
   withinAppend?: WithinAppend,
 ): Promise<Attempt> {
   const ids = events.map((e) => e.eventId);
-  if (idsGiven) {
-    const found = await findByIds(pool, ids);
-    if (found.length > 0) return duplicateOf(streamId, ids, found);
-  }
   // With more work to do in the transaction, an explicit one on a dedicated client; else one statement.
   const client = withinAppend ? await pool.connect() : undefined;
   try {
     if (client) await client.query('begin');
-    const { rows } = await (client ?? pool).query<AppendRow>(APPEND_SQL, [
-      streamId,
-      expected === 'any' ? -1 : expected,
-      ids,
-      events.map((e) => e.type),
-      events.map((e) => JSON.stringify(e.data)),
-      JSON.stringify(metadata),
-    ]);
-    if (rows[0]?.global_position === null || rows[0]?.global_position === undefined) {
+    const datas = events.map((e) => JSON.stringify(e.data));
+    const metadataJson = JSON.stringify(metadata);
+    const { rows } = await (client ?? pool).query<AppendRow>({
+      name: 'sekha-append',
+      text: APPEND_SQL,
+      values: [streamId, expected === 'any' ? -1 : expected, ids, events.map((e) => e.type), datas, metadataJson, idsGiven],
+    });
+    const first = rows[0]!;
+    if (first.inserted === false) {
       if (client) await client.query('rollback');
-      return { fail: { type: 'version_conflict', streamId, expected, actual: rows[0]?.current_version ?? 0 } };
+      return duplicateOf(streamId, ids, rows as EventRow[]);
     }
-    const recorded = (rows as EventRow[]).map(toRecordedEvent).sort((a, b) => a.streamVersion - b.streamVersion);
+    if (first.inserted === null) {
+      if (client) await client.query('rollback');
+      const kept = first.kept_version ?? 0;
+      if ((first.stored_version ?? 0) > kept) return catchUpStream(pool, streamId);
+      if (kept !== expected) return { fail: { type: 'version_conflict', streamId, expected, actual: kept } };
+      // The version was the expected one when the statement began: another writer took it meanwhile,
+      // maybe this append's own original (a retry that waited on its lock), whose events are its answer.
+      if (idsGiven) {
+        const found = await findByIds(pool, ids);
+        if (found.length > 0) return duplicateOf(streamId, ids, found);
+      }
+      return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
+    }
+    // As a read would give them: the JSON that was stored, parsed. The i-th event in stream order is the
+    // i-th given (its version is the base plus its ordinality), whatever spelling of its id was given.
+    const recorded = (rows as EventRow[])
+      .sort((a, b) => a.stream_version - b.stream_version)
+      .map((row, i) => toRecordedEvent({ ...row, data: JSON.parse(datas[i]!) as unknown, metadata: JSON.parse(metadataJson) as EventMetadata }));
     const last = recorded.at(-1)!;
     if (client && withinAppend) {
       await withinAppend(client, recorded);
@@ -88,20 +117,31 @@ async function attempt(
     if (client) await client.query('rollback').catch(() => {});
     const pgError = e as { code?: string; constraint?: string };
     if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === 'events_event_id_key') {
+      // A concurrent append with the same ids committed first.
       return duplicateOf(streamId, ids, await findByIds(pool, ids));
     }
-    if (pgError.code === UNIQUE_VIOLATION) {
-      // Another writer took the next version first.
-      if (expected === 'any') return { retry: true };
-      const actual = (
-        await pool.query<{ version: number }>('select coalesce(max(stream_version), 0)::int as version from events where stream_id = $1', [streamId])
-      ).rows[0]!.version;
-      return { fail: { type: 'version_conflict', streamId, expected, actual } };
+    if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === 'events_stream_id_stream_version_key') {
+      return catchUpStream(pool, streamId);
     }
     throw e;
   } finally {
     client?.release();
   }
+}
+
+const keptVersion = async (pool: pg.Pool, streamId: string): Promise<number> =>
+  (await pool.query<{ version: number }>('select version from streams where stream_id = $1', [streamId])).rows[0]?.version ?? 0;
+
+// Events written by a writer that did not keep `streams` (an older version, during an upgrade): bring
+// the stream's row up to its events, then the next attempt sees the truth.
+async function catchUpStream(pool: pg.Pool, streamId: string): Promise<Attempt> {
+  await pool.query(
+    `insert into streams (stream_id, version)
+     select $1, max(stream_version) from events where stream_id = $1 having count(*) > 0
+     on conflict (stream_id) do update set version = excluded.version where streams.version < excluded.version`,
+    [streamId],
+  );
+  return { retry: true };
 }
 
 /**
@@ -124,7 +164,7 @@ export function appendToStream(
   const run = async (): Promise<Attempt> => {
     for (let tries = 0; ; tries++) {
       const result = await attempt(pool, streamId, expected, withIds, metadata, idsGiven, withinAppend);
-      if (!('retry' in result) || tries >= 10) return result;
+      if (!('retry' in result) || tries >= 3) return result;
     }
   };
   return ResultAsync.fromPromise(run(), (cause): AppendError => ({ type: 'store_unavailable', cause })).andThen((r) => {

@@ -49,6 +49,26 @@ describe('append', () => {
     expect(comparePositions(first.position, second.position)).toBeLessThan(0);
   });
 
+  it('answers the written events as a read gives them, with and without the withinAppend transaction', async () => {
+    const stream = `s-${randomUUID()}`;
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    // Data that JSON changes (a Date, an undefined field), ids in spellings PostgreSQL accepts for a uuid.
+    const events = [
+      { type: 'A', data: { at, gone: undefined, text: 'é\n"x"', nested: { list: [1, 2.5, null], big: 2 ** 53 } }, eventId: randomUUID().toUpperCase() },
+      { type: 'B', data: [{ b: true }], eventId: randomUUID().replaceAll('-', '') },
+      { type: 'C', data: 'just a string' },
+    ];
+    const written = (await store.append(stream, 0, events, { ...meta, request_id: 'r-1' }))._unsafeUnwrap();
+    let withinSaw: unknown;
+    const more = (await store.append(stream, 3, [{ type: 'D', data: { at } }], meta, async (_client, appended) => void (withinSaw = appended)))._unsafeUnwrap();
+    const read = (await store.readStream(stream))._unsafeUnwrap();
+    expect(written.events).toEqual(read.slice(0, 3));
+    expect(more.events).toEqual(read.slice(3));
+    expect(withinSaw).toEqual(read.slice(3));
+    expect(read[0]!.data).toEqual({ at: at.toISOString(), text: 'é\n"x"', nested: { list: [1, 2.5, null], big: 2 ** 53 } });
+    expect(written.position).toEqual(read[2]!.position);
+  });
+
   it('turns a stale expected version into a typed conflict and writes nothing', async () => {
     const stream = `s-${randomUUID()}`;
     await store.append(stream, 0, [{ type: 'A', data: {} }], meta);
@@ -78,7 +98,113 @@ describe('append', () => {
     expect(results.filter((r) => r.isOk())).toHaveLength(1);
     const failures = results.filter((r) => r.isErr()).map((r) => r._unsafeUnwrapErr().type);
     expect(failures).toEqual(Array(49).fill('version_conflict'));
+    // Each loser names the winner's version, though the stream was at the expected one when it began.
+    expect(new Set(results.filter((r) => r.isErr()).map((r) => (r._unsafeUnwrapErr() as { actual: number }).actual))).toEqual(new Set([2]));
     expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it("lets 30 concurrent appends to one stream at version 'any' all succeed, in consecutive versions", async () => {
+    const stream = `s-${randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.append(stream, 'any', [{ type: 'A', data: { i } }, { type: 'B', data: { i } }], meta)));
+    expect(results.every((r) => r.isOk())).toBe(true);
+    expect(results.map((r) => r._unsafeUnwrap().nextVersion).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => 2 * (i + 1)));
+    const events = (await store.readStream(stream))._unsafeUnwrap();
+    expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    // Each append's two events are adjacent: nobody got in between.
+    for (let i = 0; i < 60; i += 2) expect(events[i]!.data).toEqual(events[i + 1]!.data);
+  });
+
+  it('names the current version of a stale append, and of an append to a stream that does not exist', async () => {
+    const stream = `s-${randomUUID()}`;
+    await store.append(stream, 0, [{ type: 'A', data: {} }, { type: 'B', data: {} }], meta);
+    expect((await store.append(stream, 1, [{ type: 'C', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', expected: 1, actual: 2 });
+    expect((await store.append(`s-${randomUUID()}`, 3, [{ type: 'C', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', expected: 3, actual: 0 });
+  });
+
+  it('tells a retry whose ids are partly stored for another append from a duplicate, writing nothing', async () => {
+    const stream = `s-${randomUUID()}`;
+    const id = randomUUID();
+    await store.append(stream, 0, [{ type: 'A', data: {}, eventId: id }], meta);
+    const mixed = await store.append(stream, 1, [{ type: 'A', data: {}, eventId: id }, { type: 'B', data: {}, eventId: randomUUID() }], meta);
+    expect(mixed._unsafeUnwrapErr().type).toBe('idempotency_mismatch');
+    const elsewhere = await store.append(`s-${randomUUID()}`, 0, [{ type: 'A', data: {}, eventId: id }], meta);
+    expect(elsewhere._unsafeUnwrapErr().type).toBe('idempotency_mismatch');
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(1);
+  });
+
+  it('of 20 concurrent retries with the same ids, one appends and the others answer its events as duplicates', async () => {
+    const stream = `s-${randomUUID()}`;
+    const events = [{ type: 'A', data: {}, eventId: randomUUID() }, { type: 'B', data: {}, eventId: randomUUID() }];
+    const results = (await Promise.all(Array.from({ length: 20 }, () => store.append(stream, 0, events, meta)))).map((r) => r._unsafeUnwrap());
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    const first = results.find((r) => !r.duplicate)!;
+    for (const r of results) expect(r.position).toEqual(first.position);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it.each([0, 1, 'any'] as const)('answers a retry that waited on its original in flight (expected %s) as its duplicate', async (expected) => {
+    const stream = `s-${randomUUID()}`;
+    if (expected !== 0) await store.append(stream, 0, [{ type: 'Start', data: {} }], meta);
+    const events = [{ type: 'A', data: { n: 1 }, eventId: randomUUID() }, { type: 'B', data: { n: 2 }, eventId: randomUUID() }];
+    // The original has written and holds its transaction open until the retry waits on it.
+    let release!: () => void;
+    let written!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const inFlight = new Promise<void>((r) => (written = r));
+    const original = store.append(stream, expected, events, meta, () => (written(), held));
+    await inFlight;
+    const retry = store.append(stream, expected, events, meta);
+    const deadline = Date.now() + 10_000;
+    const waits = async () =>
+      (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.length > 0;
+    while (!(await waits()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(await waits()).toBe(true);
+    release();
+    const [first, second] = [(await original)._unsafeUnwrap(), (await retry)._unsafeUnwrap()];
+    expect([first.duplicate, second.duplicate]).toEqual([false, true]);
+    expect(second.position).toEqual(first.position);
+    expect(second.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(expected === 0 ? 2 : 3);
+  });
+
+  it("catches up with events written without the streams table (a writer of an older version), answering each append truly", async () => {
+    // Rows as an older version wrote them during an upgrade: events only, no row in streams.
+    const legacy = async (stream: string, versions: number[]) => {
+      for (const v of versions) {
+        await db.pool.query(`insert into events (stream_id, stream_version, event_id, type, data) values ($1, $2, $3, 'Old', '{}')`, [stream, v, randomUUID()]);
+      }
+    };
+    const a = `s-${randomUUID()}`;
+    await legacy(a, [1, 2]);
+    expect((await store.append(a, 2, [{ type: 'New', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(3);
+    const b = `s-${randomUUID()}`;
+    await legacy(b, [1, 2]);
+    expect((await store.append(b, 0, [{ type: 'New', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', actual: 2 });
+    // A stream the table knows, moved on by the older writer.
+    const c = `s-${randomUUID()}`;
+    await store.append(c, 0, [{ type: 'New', data: {} }], meta);
+    await legacy(c, [2, 3]);
+    expect((await store.append(c, 1, [{ type: 'New', data: {} }], meta))._unsafeUnwrapErr()).toMatchObject({ type: 'version_conflict', actual: 3 });
+    expect((await store.append(c, 'any', [{ type: 'New', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(4);
+    expect((await store.readStream(c))._unsafeUnwrap().map((e) => e.streamVersion)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('commits the withinAppend work with the events, and neither when it throws', async () => {
+    const stream = `s-${randomUUID()}`;
+    await db.pool.query('create table if not exists within_probe (stream_id text, n int)');
+    const ok = await store.append(stream, 0, [{ type: 'A', data: {} }], meta, async (client, appended) => {
+      await client.query('insert into within_probe values ($1, $2)', [stream, appended.length]);
+    });
+    expect(ok._unsafeUnwrap().nextVersion).toBe(1);
+    const failed = await store.append(stream, 1, [{ type: 'B', data: {} }], meta, async (client) => {
+      await client.query('insert into within_probe values ($1, 99)', [stream]);
+      throw new Error('no');
+    });
+    expect(failed._unsafeUnwrapErr().type).toBe('store_unavailable');
+    expect((await db.pool.query('select n from within_probe where stream_id = $1', [stream])).rows).toEqual([{ n: 1 }]);
+    expect((await store.readStream(stream))._unsafeUnwrap()).toHaveLength(1);
+    // The stream's version did not move either: the next append at 1 wins.
+    expect((await store.append(stream, 1, [{ type: 'C', data: {} }], meta))._unsafeUnwrap().nextVersion).toBe(2);
   });
 
   it('lets 50 concurrent appends to 50 streams all succeed', async () => {
