@@ -44,8 +44,23 @@ const seed = Number(opts.seed);
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-async function post(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+/**
+ * A seeding write that survives a dropped connection ("other side closed" under load): retried with
+ * the same Idempotency-Key, so a write that did commit is answered, not written twice.
+ */
+async function postOnce(url: string, body: unknown, key: string, attempts = 5): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await post(url, body, { 'idempotency-key': key });
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 /** Seeds `count` conversations of the corpus, `concurrency` at a time; returns seconds taken. */
@@ -56,7 +71,7 @@ async function seedCorpus(svc: BenchService, count: number, concurrency = 16): P
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < count; i = next++) {
-        const res = await post(`${svc.url}/api/v1/conversations`, conversationAt(seed, i));
+        const res = await postOnce(`${svc.url}/api/v1/conversations`, conversationAt(seed, i), `bench-seed-${seed}-${i}`);
         if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
         await res.arrayBuffer();
         if (i - lastPrinted >= 5000) {
