@@ -56,7 +56,7 @@ export const auditEventsRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, async (c) => {
-    const q = c.req.valid('query') as AuditQuery;
+    const q = c.req.valid('query');
     // A value Postgres refuses (a NUL byte in actor or type) is the caller's 400, not a 503.
     const read = await searchEvents(deps.pools.read, auditSearch(q));
     if (read.isErr()) return errorResponse(c, read.error);

@@ -34,8 +34,8 @@ export const conversationEventsRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, async (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const { after_version, limit } = c.req.valid('query') as z.infer<typeof query>;
+    const { id } = c.req.valid('param');
+    const { after_version, limit } = c.req.valid('query');
     const read = await readStream(deps.pools.read, conversationStream(id), { afterVersion: after_version, limit: limit + 1 });
     if (read.isErr()) return errorResponse(c, unavailable('the event store'));
     const events = read.value;

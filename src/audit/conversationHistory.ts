@@ -42,8 +42,8 @@ export const conversationHistoryRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, async (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const q = c.req.valid('query') as z.infer<typeof query>;
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
     const read = await readStream(deps.pools.read, conversationStream(id));
     if (read.isErr()) return errorResponse(c, unavailable('the event store'));
     const then = eventsAsOf(read.value as Recorded<ConversationEvent>[], parseAsOf(q.as_of)!);

@@ -102,9 +102,9 @@ export const eventStreamRoute = (deps: AppDeps) => (app: App) => {
       ...errorResponses,
     },
   });
-  register(app, route, async (c: Context & { req: { valid: (t: 'query' | 'header') => any } }) => {
-    const query = c.req.valid('query') as z.infer<typeof eventStreamQuery>;
-    const headers = c.req.valid('header') as z.infer<typeof eventStreamHeaders>;
+  register(app, route, async (c) => {
+    const query = c.req.valid('query');
+    const headers = c.req.valid('header');
     const fromText = headers['last-event-id'] ?? query.from ?? 'now';
     let from: Position;
     if (fromText === 'start') from = { transactionId: 0n, globalPosition: 0 };

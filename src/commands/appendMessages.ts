@@ -33,8 +33,8 @@ export const appendMessagesRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const body = c.req.valid('json') as z.infer<ReturnType<typeof appendMessagesBody>>;
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
     return answerCommand(
       c,
       body,

@@ -35,8 +35,9 @@ export function changeRoute<S extends z.ZodType>(options: {
       },
     });
     register(app, route, (c) => {
-      const { id } = c.req.valid('param') as { id: string };
-      const body = (options.body ? c.req.valid('json') : undefined) as z.infer<S>;
+      // Generic over the body schema S, which zod-openapi's input types cannot resolve: the one cast.
+      const { id } = c.req.valid('param' as never) as { id: string };
+      const body = (options.body ? c.req.valid('json' as never) : undefined) as z.infer<S>;
       return answerCommand(
         c,
         body,

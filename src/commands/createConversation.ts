@@ -48,7 +48,7 @@ export const createConversationRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, (c) => {
-    const body = c.req.valid('json') as CreateConversationBody;
+    const body = c.req.valid('json');
     return answerCommand(c, body, (context) => createConversation(deps, body, context), (outcome) => ({ body: conversationView(outcome), status: 201 }));
   });
 };

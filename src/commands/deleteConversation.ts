@@ -34,8 +34,8 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
     },
   });
   register(app, route, (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const { purge } = c.req.valid('query') as { purge: boolean };
+    const { id } = c.req.valid('param');
+    const { purge } = c.req.valid('query');
     if (purge && !c.get('scopes').includes('admin')) {
       return errorResponse(c, apiError(403, 'forbidden', 'purge needs the admin scope', { required_scope: 'admin' }));
     }

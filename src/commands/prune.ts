@@ -105,7 +105,7 @@ export const pruneRoutes = (deps: AppDeps) => (app: App) => {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: dryRunBody } } } },
       responses: { 200: { description: '`{suggestions[], total, estimated_token_savings}`' }, ...errorResponses },
     }),
-    async (c) => (await pruneDryRun(deps, c.req.valid('json') as DryRunInput)).match((body) => c.json(body), (e: ApiError) => errorResponse(c, e)),
+    async (c) => (await pruneDryRun(deps, c.req.valid('json'))).match((body) => c.json(body), (e: ApiError) => errorResponse(c, e)),
   );
   register(
     app,
@@ -118,7 +118,7 @@ export const pruneRoutes = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{archived[], not_found[], position}`' }, ...errorResponses },
     }),
     async (c) => {
-      const body = c.req.valid('json') as z.infer<typeof executeBody>;
+      const body = c.req.valid('json');
       const context = commandContext(c, body);
       if (context.isErr()) return errorResponse(c, context.error);
       const done = await pruneExecute(deps, body.conversation_ids, context.value);

@@ -58,7 +58,7 @@ export const rebuildEmbeddingsRoutes = (deps: AppDeps) => (app: App) => {
   register(app, startRoute, async (c) => {
     const vectors = deps.vectors;
     if (!vectors) return errorResponse(c, unavailable('vector search'));
-    const body = (c.req.valid('json') ?? {}) as { model?: string };
+    const body = c.req.valid('json') ?? {};
     let result: Awaited<ReturnType<typeof requestVectorRebuild>>;
     try {
       result = await requestVectorRebuild(deps.pools.write, vectors, deps.projections, body.model);
@@ -72,7 +72,7 @@ export const rebuildEmbeddingsRoutes = (deps: AppDeps) => (app: App) => {
   });
 
   register(app, statusRoute, async (c) => {
-    const { job_id } = c.req.valid('param') as { job_id: string };
+    const { job_id } = c.req.valid('param');
     try {
       const status = await rebuildStatus(deps.pools.write, job_id);
       if (!status) return errorResponse(c, apiError(404, 'not_found', 'no rebuild job with this id'));

@@ -114,7 +114,7 @@ export const summarizeRoutes = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{conversation_id, level, summary, model, generated_at, …}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
     }),
     async (c) => {
-      const body = c.req.valid('json') as SummarizeInput;
+      const body = c.req.valid('json');
       const context = commandContext(c, body);
       if (context.isErr()) return errorResponse(c, context.error);
       return (await summarize(deps, body, context.value)).match(

@@ -1,4 +1,4 @@
-import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { apiError, errorResponse } from './errors.js';
 
@@ -21,6 +21,9 @@ export function illFormedField(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
+/** The context of a route's handler: `c.req.valid(…)` answers what the route's zod schemas output. */
+export type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R>>[0];
+
 /** The app type every route module registers on. */
 export type App = OpenAPIHono;
 
@@ -31,11 +34,12 @@ export type App = OpenAPIHono;
 export function register<R extends RouteConfig>(
   app: App,
   route: R,
-  handler: (c: Context & { req: { valid: (target: 'json' | 'query' | 'param' | 'header') => any } }) => Promise<Response> | Response,
+  handler: (c: RouteContext<R>) => Promise<Response> | Response,
 ): void {
   const hasJsonBody = route.request?.body?.content?.['application/json'] !== undefined;
   const checked: typeof handler = (c) => {
-    const field = hasJsonBody ? illFormedField(c.req.valid('json')) : undefined;
+    // Any route's body: the check needs no more than `unknown` of it.
+    const field = hasJsonBody ? illFormedField((c.req as { valid(target: 'json'): unknown }).valid('json')) : undefined;
     if (field) {
       return errorResponse(c, apiError(400, 'invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
     }

@@ -58,7 +58,7 @@ export const projectionRoutes = (deps: AppDeps) => (app: App) => {
     }
   });
   register(app, rebuildRoute, async (c) => {
-    const { name } = c.req.valid('param') as { name: string };
+    const { name } = c.req.valid('param');
     try {
       const known = deps.projections
         ? deps.projections.definitions.some((d) => d.name === name)

@@ -135,6 +135,6 @@ export const assembleContextRoute = (deps: AppDeps) => (app: App) => {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: assembleBody(deps) } } } },
       responses: { 200: { description: '`{messages[], estimated_tokens, conversations_used}`' }, ...errorResponses },
     }),
-    async (c) => (await assembleContext(deps, c.req.valid('json') as AssembleInput)).match((body) => c.json(body), (e) => errorResponse(c, e)),
+    async (c) => (await assembleContext(deps, c.req.valid('json'))).match((body) => c.json(body), (e) => errorResponse(c, e)),
   );
 };

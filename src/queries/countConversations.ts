@@ -25,7 +25,7 @@ const route = (deps: AppDeps) =>
 
 export const countConversationsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const q = c.req.valid('query') as ConversationFilters;
+    const q = c.req.valid('query');
     const where = conversationConditions(q);
     const counted = await readQuery<{ n: number }>(deps.pools.read, `select count(*)::int as n from conversations c ${where.where}`, where.values);
     if (counted.isErr()) return errorResponse(c, counted.error);

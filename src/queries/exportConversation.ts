@@ -41,8 +41,8 @@ export const exportRoutes = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: 'The conversation' }, ...errorResponses, 404: { description: 'Unknown conversation' }, 410: { description: 'Deleted' } },
     }),
     async (c) => {
-      const { id } = c.req.valid('param') as { id: string };
-      const { format: f } = c.req.valid('query') as { format: 'json' | 'markdown' };
+      const { id } = c.req.valid('param');
+      const { format: f } = c.req.valid('query');
       const loaded = await loadConversation(deps.pools.read, id);
       if (loaded.isErr()) return errorResponse(c, loaded.error);
       if (f === 'json') return c.json(conversationExportJson(loaded.value));
@@ -63,7 +63,7 @@ export const exportRoutes = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: 'The export' }, ...errorResponses },
     }),
     async (c) => {
-      const answer = await exportMany(deps, c.req.valid('query') as ExportQuery);
+      const answer = await exportMany(deps, c.req.valid('query'));
       return answer.match((body) => c.json(body), (e) => errorResponse(c, e));
     },
   );

@@ -35,8 +35,8 @@ const route = (deps: AppDeps) =>
 
 export const getConversationRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const { include } = c.req.valid('query') as { include?: string };
+    const { id } = c.req.valid('param');
+    const { include } = c.req.valid('query');
     const found = await readQuery<ConversationRow>(deps.pools.read, `select ${CONVERSATION_COLUMNS} from conversations c where c.id = $1`, [id]);
     if (found.isErr()) return errorResponse(c, found.error);
     const row = found.value[0];

@@ -100,7 +100,7 @@ const route = (deps: AppDeps) =>
 
 export const listConversationsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const q = c.req.valid('query') as Query;
+    const q = c.req.valid('query');
     const sort = parseSort(q.sort ?? '-updated_at')!;
     const pages = paging(q, sort);
     if (pages.isErr()) return errorResponse(c, pages.error);

@@ -40,8 +40,8 @@ const route = (deps: AppDeps) =>
 
 export const listMessagesRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const { id } = c.req.valid('param') as { id: string };
-    const q = c.req.valid('query') as { cursor?: string; limit?: number };
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
     let afterSeq = 0;
     if (q.cursor !== undefined) {
       const cursor = decodeCursor(q.cursor, isSeqCursor);

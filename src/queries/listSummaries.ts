@@ -32,8 +32,8 @@ export const listSummariesRoute = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{conversation_id, summaries[]}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
     }),
     async (c) => {
-      const { id } = c.req.valid('param') as { id: string };
-      const { level } = c.req.valid('query') as { level?: SummaryLevel };
+      const { id } = c.req.valid('param');
+      const { level } = c.req.valid('query');
       const found = await readQuery<{ status: string }>(deps.pools.read, 'select status from conversations where id = $1', [id]);
       if (found.isErr()) return errorResponse(c, found.error);
       if (!found.value[0]) return errorResponse(c, toApiError('CONVERSATION_NOT_FOUND'));

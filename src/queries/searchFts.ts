@@ -140,7 +140,7 @@ export function ftsCountSql(body: Body): { text: string; values: unknown[] } {
 
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const body = c.req.valid('json') as Body;
+    const body = c.req.valid('json');
     // The ranking (exact top offset + limit by BM25) and the count of all matches, side by side.
     const count = ftsCountSql(body);
     const [ranked, counted] = await Promise.all([

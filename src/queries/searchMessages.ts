@@ -134,7 +134,7 @@ export function vectorsReadyFor(deps: AppDeps, c: Context, mode: SearchBody['mod
 
 export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
-    const body = c.req.valid('json') as SearchBody;
+    const body = c.req.valid('json');
     const answer = await searchMessages(deps, body, vectorsReadyFor(deps, c, body.mode));
     return answer.match((a) => c.json(a), (e) => errorResponse(c, e));
   });

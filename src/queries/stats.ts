@@ -54,6 +54,6 @@ export const statsRoute = (deps: AppDeps) => (app: App) => {
       request: { query: statsQuery(deps).extend(consistencyParams(deps)) },
       responses: { 200: { description: '`{total_conversations, total_messages, average_importance, folders[], labels[]}`' }, ...errorResponses },
     }),
-    async (c) => (await memoryStats(deps, c.req.valid('query') as StatsQuery)).match((body) => c.json(body), (e) => errorResponse(c, e)),
+    async (c) => (await memoryStats(deps, c.req.valid('query'))).match((body) => c.json(body), (e) => errorResponse(c, e)),
   );
 };

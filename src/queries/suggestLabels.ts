@@ -86,6 +86,6 @@ export const suggestLabelsRoute = (deps: AppDeps) => (app: App) => {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: suggestBody } } } },
       responses: { 200: { description: '`{conversation_id, suggestions:[{label, confidence, is_existing, reason}]}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
     }),
-    async (c) => (await suggestLabelsFor(deps, (c.req.valid('json') as { conversation_id: string }).conversation_id)).match((b) => c.json(b), (e) => errorResponse(c, e)),
+    async (c) => (await suggestLabelsFor(deps, c.req.valid('json').conversation_id)).match((b) => c.json(b), (e) => errorResponse(c, e)),
   );
 };
