@@ -37,17 +37,17 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
   for (const routes of apiRoutes) routes(deps)(app);
   for (const routes of extras.routes ?? []) routes(app);
 
-  app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => errorResponse(c, apiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       const status = error.status;
       // Thrown by hono's validators: malformed JSON (400) and a body that is not JSON (415).
       const code = status === 400 ? 'invalid_json' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
       const message = status === 415 ? `expected Content-Type application/json, got ${c.req.header('content-type') ?? 'none'}` : error.message || 'bad request';
-      return errorResponse(c, apiError(status as 400, code, message));
+      return errorResponse(c, apiError(code, message));
     }
     c.get('log')?.error({ err: { message: error.message, stack: error.stack } }, 'unhandled error');
-    return errorResponse(c, apiError(500, 'internal', 'internal error; the request id identifies it in the logs'));
+    return errorResponse(c, apiError('internal', 'internal error; the request id identifies it in the logs'));
   });
   return app;
 }

@@ -74,6 +74,6 @@ export function createOpsApp(deps: AppDeps): App {
   healthRoutes(deps)(app);
   readyRoutes(deps)(app);
   metricsRoutes(deps, metrics)(app);
-  app.notFound((c) => errorResponse(c, apiError(404, 'not_found', `a projector process serves only /health, /ready and /metrics`)));
+  app.notFound((c) => errorResponse(c, apiError('not_found', `a projector process serves only /health, /ready and /metrics`)));
   return app;
 }

@@ -61,5 +61,5 @@ export const auditEventsRoute = (deps: AppDeps) => (app: App) => {
     const read = await searchEvents(deps.pools.read, auditSearch(q));
     if (read.isErr()) return errorResponse(c, read.error);
     return c.json({ events: read.value.events.map(toEventView), next_after_position: read.value.nextAfterPosition });
-  });
+  }, 'admin');
 };

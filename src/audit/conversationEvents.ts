@@ -39,7 +39,7 @@ export const conversationEventsRoute = (deps: AppDeps) => (app: App) => {
     const read = await readStream(deps.pools.read, conversationStream(id), { afterVersion: after_version, limit: limit + 1 });
     if (read.isErr()) return errorResponse(c, unavailable('the event store'));
     const events = read.value;
-    if (events.length === 0 && after_version === 0) return errorResponse(c, apiError(404, 'not_found', 'conversation not found'));
+    if (events.length === 0 && after_version === 0) return errorResponse(c, apiError('not_found', 'conversation not found'));
     const page = events.slice(0, limit);
     return c.json({
       conversation_id: id,

@@ -48,7 +48,7 @@ export const conversationHistoryRoute = (deps: AppDeps) => (app: App) => {
     if (read.isErr()) return errorResponse(c, unavailable('the event store'));
     const then = eventsAsOf(read.value as Recorded<ConversationEvent>[], parseAsOf(q.as_of)!);
     const state = foldConversation(then);
-    if (state.status === 'empty') return errorResponse(c, apiError(404, 'not_found', 'the conversation did not exist at that point'));
+    if (state.status === 'empty') return errorResponse(c, apiError('not_found', 'the conversation did not exist at that point'));
     const last = then.at(-1)!;
     const messages: MessageRecord[] = q.include
       ? then.flatMap((e) => (e.type === 'MessagesAppended' ? e.data.messages : []))

@@ -2,11 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../deps.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { formatPosition } from '../eventstore/index.js';
-import { apiError, errorResponse } from '../http/errors.js';
 import { executeCommand } from './execute.js';
 import { redactEarlierEvents } from './purgeConversation.js';
 import { answerCommand } from './http.js';
 import { conversationIdParams } from '../http/schemas.js';
+
+/** The values of `purge` that purge: they also raise the route's scope to admin (checked by auth, once). */
+const PURGE_VALUES = ['true', '1'] as const;
 
 export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
   const route = createRoute({
@@ -20,7 +22,7 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
         purge: z
           .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
           .optional()
-          .transform((v) => v === 'true' || v === '1'),
+          .transform((v) => (PURGE_VALUES as readonly string[]).includes(v ?? '')),
       }),
     },
     responses: {
@@ -36,9 +38,6 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
   register(app, route, (c) => {
     const { id } = c.req.valid('param');
     const { purge } = c.req.valid('query');
-    if (purge && !c.get('scopes').includes('admin')) {
-      return errorResponse(c, apiError(403, 'forbidden', 'purge needs the admin scope', { required_scope: 'admin' }));
-    }
     const at = deps.clock().toISOString();
     return answerCommand(
       c,
@@ -49,5 +48,5 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
           : executeCommand(deps.store, id, { type: 'Delete', at, data: {} }, context, ifMatch),
       (outcome) => ({ body: { id, deleted: true, ...(purge ? { purged: true } : {}), position: formatPosition(outcome.position) } }),
     );
-  });
+  }, { needs: 'write', raisedBy: { param: 'purge', values: PURGE_VALUES, needs: 'admin' } });
 };

@@ -12,7 +12,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export function commandContext(c: Context, body: unknown): Result<CommandContext, ApiError> {
   const key = c.req.header('idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    return err(apiError(400, 'invalid_input', 'Idempotency-Key: must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' }));
+    return err(apiError('invalid_input', 'Idempotency-Key: must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' }));
   }
   const correlation = c.req.header('x-correlation-id');
   const causation = c.req.header('x-causation-id');
@@ -30,7 +30,7 @@ export function ifMatchVersion(c: Context): Result<number | undefined, ApiError>
   const header = c.req.header('if-match');
   if (header === undefined) return ok(undefined);
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!match) return err(apiError(400, 'invalid_input', 'If-Match: must be a version ETag such as "3"', { field: 'If-Match' }));
+  if (!match) return err(apiError('invalid_input', 'If-Match: must be a version ETag such as "3"', { field: 'If-Match' }));
   return ok(Number(match[1]));
 }
 

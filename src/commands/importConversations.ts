@@ -26,7 +26,7 @@ export interface ImportRequest {
   label?: unknown;
 }
 
-const bad = (where: string, reason: string): ApiError => apiError(400, 'invalid_import', `${where}: ${reason}`, { field: where, reason });
+const bad = (where: string, reason: string): ApiError => apiError('invalid_import', `${where}: ${reason}`, { field: where, reason });
 const fromIssue = (i: ImportIssue) => bad(i.where, i.reason);
 
 /** The format of an export by its shape: ChatGPT has `mapping`, Claude `chat_messages`, a string is Markdown. */
@@ -123,7 +123,7 @@ async function readImportRequest(c: Context): Promise<Result<ImportRequest, ApiE
   try {
     body = JSON.parse(text);
   } catch (e) {
-    return err(apiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`));
+    return err(apiError('invalid_json', `body is not valid JSON: ${(e as Error).message}`));
   }
   if (isObject(body) && 'content' in body && !('mapping' in body) && !('chat_messages' in body)) {
     return ok({ content: body.content, format: body.format, folder: body.folder, label: body.label });

@@ -106,6 +106,7 @@ export const pruneRoutes = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{suggestions[], total, estimated_token_savings}`' }, ...errorResponses },
     }),
     async (c) => (await pruneDryRun(deps, c.req.valid('json'))).match((body) => c.json(body), (e: ApiError) => errorResponse(c, e)),
+    'read',
   );
   register(
     app,

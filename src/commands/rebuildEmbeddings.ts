@@ -66,16 +66,16 @@ export const rebuildEmbeddingsRoutes = (deps: AppDeps) => (app: App) => {
       c.get('log')?.warn({ err: { message: (e as Error).message } }, 'rebuild-embeddings could not start');
       return errorResponse(c, unavailable('the embedder or the database'));
     }
-    if ('err' in result) return errorResponse(c, apiError(422, 'model_unsupported', result.err.message, { model: result.err.model }));
+    if ('err' in result) return errorResponse(c, apiError('model_unsupported', result.err.message, { model: result.err.model }));
     const job = result.ok;
     return c.json({ job_id: job.job_id, collection: job.collection, model: job.model, status_url: `/api/v1/rebuild-embeddings/${job.job_id}` }, 202);
-  });
+  }, 'admin');
 
   register(app, statusRoute, async (c) => {
     const { job_id } = c.req.valid('param');
     try {
       const status = await rebuildStatus(deps.pools.write, job_id);
-      if (!status) return errorResponse(c, apiError(404, 'not_found', 'no rebuild job with this id'));
+      if (!status) return errorResponse(c, apiError('not_found', 'no rebuild job with this id'));
       return c.json(status);
     } catch {
       return errorResponse(c, unavailable('the database'));

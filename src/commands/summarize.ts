@@ -80,7 +80,7 @@ export async function summarize(deps: AppDeps, input: SummarizeInput, context: C
   const period = periodOf(input.level, new Date(last));
   const from = await sources(deps, conversation.id, input.level, period, messages);
   if (from.isErr()) return err(from.error);
-  if (from.value.texts.length === 0) return err(apiError(422, 'nothing_to_summarize', 'the conversation has no messages to summarize'));
+  if (from.value.texts.length === 0) return err(apiError('nothing_to_summarize', 'the conversation has no messages to summarize'));
   const made = await generate(deps, input.level, from.value.texts);
   if (made.isErr()) return err(made.error);
   const data = {

@@ -1,5 +1,5 @@
 import type { App } from './openapi.js';
-import { requiredScope } from './auth/scopes.js';
+import { describeRule, ruleOr, withScope } from './auth/scopes.js';
 
 type Operation = { summary?: string; description?: string; tags?: string[]; security?: unknown[]; 'x-required-scope'?: string };
 type Document = ReturnType<App['getOpenAPIDocument']>;
@@ -23,7 +23,8 @@ export function openApiDocument(app: App, version: string): Document {
     for (const method of METHODS) {
       const op = (item as Record<string, Operation | undefined>)[method];
       if (!op) continue;
-      const scope = requiredScope(method, path, new URLSearchParams());
+      // Declared with the route (register puts it in the operation); a route without is its method's default.
+      const scope = op['x-required-scope'] ?? describeRule(ruleOr(undefined, method));
       op['x-required-scope'] = scope;
       if (scope === 'public') op.security = [];
     }
@@ -63,6 +64,6 @@ ${rows.join('\n')}
 export const docsRoutes = (version: string) => (app: App): void => {
   let doc: Document | undefined;
   const get = () => (doc ??= openApiDocument(app, version));
-  app.get('/openapi.json', (c) => c.json(get()));
-  app.get('/docs', (c) => c.html(docsPage(get())));
+  app.get('/openapi.json', withScope('public', (c) => c.json(get())));
+  app.get('/docs', withScope('public', (c) => c.html(docsPage(get()))));
 };

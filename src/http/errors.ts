@@ -7,21 +7,53 @@ import type { AppendError, SearchError } from '../eventstore/index.js';
 /** An answer that is not a success: status, machine code, a sentence, and optional details. */
 export interface ApiError {
   status: ContentfulStatusCode;
-  code: string;
+  code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
   retryAfterSeconds?: number;
 }
 
-export const apiError = (status: ContentfulStatusCode, code: string, message: string, details?: Record<string, unknown>): ApiError => ({
-  status,
+/** Every code the API answers with, and its HTTP status: the one place where a status is chosen. */
+export const STATUS_OF = {
+  invalid_input: 400,
+  invalid_json: 400,
+  invalid_import: 400,
+  http_error: 400,
+  missing_api_key: 401,
+  invalid_api_key: 401,
+  unknown_api_key: 401,
+  malformed_credentials: 401,
+  conflicting_credentials: 401,
+  insufficient_scope: 403,
+  forbidden: 403,
+  loopback_only: 403,
+  not_found: 404,
+  unknown_tool: 404,
+  conflict: 409,
+  version_conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  nothing_to_summarize: 422,
+  model_unsupported: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+  not_caught_up: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof STATUS_OF;
+
+export const apiError = (code: ErrorCode, message: string, details?: Record<string, unknown>): ApiError => ({
+  status: STATUS_OF[code],
   code,
   message,
   ...(details ? { details } : {}),
 });
 
 export const unavailable = (what: string, retryAfterSeconds = 1): ApiError => ({
-  status: 503,
+  status: STATUS_OF.unavailable,
   code: 'unavailable',
   message: `${what} is unavailable; retry shortly`,
   retryAfterSeconds,
@@ -34,11 +66,11 @@ export function toApiError(error: ServiceError): ApiError {
   if (typeof error === 'string') {
     switch (error) {
       case 'CONVERSATION_NOT_FOUND':
-        return apiError(404, 'not_found', 'conversation not found');
+        return apiError('not_found', 'conversation not found');
       case 'CONVERSATION_EXISTS':
-        return apiError(409, 'conflict', 'conversation already exists');
+        return apiError('conflict', 'conversation already exists');
       case 'CONVERSATION_DELETED':
-        return apiError(410, 'gone', 'conversation was deleted');
+        return apiError('gone', 'conversation was deleted');
       default: {
         const unhandled: never = error;
         return unhandled;
@@ -48,17 +80,17 @@ export function toApiError(error: ServiceError): ApiError {
   if ('status' in error) return error;
   switch (error.type) {
     case 'version_conflict':
-      return apiError(409, 'version_conflict', `conversation is at version ${error.actual}, not the expected ${String(error.expected)}`, {
+      return apiError('version_conflict', `conversation is at version ${error.actual}, not the expected ${String(error.expected)}`, {
         expected: error.expected,
         actual: error.actual,
       });
     case 'idempotency_mismatch':
     case 'idempotency_key_reused':
-      return apiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+      return apiError('idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     case 'store_unavailable':
       return unavailable('the event store');
     case 'invalid_value':
-      return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: error.reason });
+      return apiError('invalid_input', 'a value in this request cannot be used in a query', { reason: error.reason });
     default: {
       const unhandled: never = error;
       return unhandled;
@@ -97,7 +129,7 @@ export function validationError(error: ZodError, target: string): ApiError {
   const prefix = target === 'json' ? 'body' : target === 'param' ? 'path' : target;
   const field = issueField(issue.path, prefix);
   const reason = issue.code === 'invalid_type' && /received undefined/.test(issue.message) ? 'is required' : issue.message;
-  return apiError(400, 'invalid_input', `${field}: ${reason}`, {
+  return apiError('invalid_input', `${field}: ${reason}`, {
     field,
     reason,
     issues: error.issues.slice(0, 10).map((i) => ({ field: issueField(mostSpecific(i).path, prefix), reason: mostSpecific(i).message })),

@@ -1,5 +1,6 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { describeRule, ruleOr, withScope, type ScopeRule } from './auth/scopes.js';
 import { apiError, errorResponse } from './errors.js';
 
 // In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates.
@@ -35,17 +36,20 @@ export function register<R extends RouteConfig>(
   app: App,
   route: R,
   handler: (c: RouteContext<R>) => Promise<Response> | Response,
+  /** The scope the route needs, declared with it (default: read for GET, write otherwise). */
+  scope?: ScopeRule,
 ): void {
   const hasJsonBody = route.request?.body?.content?.['application/json'] !== undefined;
   const checked: typeof handler = (c) => {
     // Any route's body: the check needs no more than `unknown` of it.
     const field = hasJsonBody ? illFormedField((c.req as { valid(target: 'json'): unknown }).valid('json')) : undefined;
     if (field) {
-      return errorResponse(c, apiError(400, 'invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
+      return errorResponse(c, apiError('invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
     }
     return handler(c);
   };
-  app.openapi(route, checked as never);
+  const rule = ruleOr(scope, route.method);
+  app.openapi({ ...route, 'x-required-scope': describeRule(rule) }, withScope(rule, checked) as never);
 }
 
 /** Standard error responses for the OpenAPI document. */

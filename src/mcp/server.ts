@@ -91,10 +91,10 @@ export function createMcpServer(deps: AppDeps, c: Context): McpServer {
   server.server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const name = request.params.name;
     const tool = all[name];
-    if (!tool) return toolError(apiError(404, 'unknown_tool', `no tool named ${name}; tools/list names them`));
+    if (!tool) return toolError(apiError('unknown_tool', `no tool named ${name}; tools/list names them`));
     const scope = toolScope(name);
     if (!grants(scopes, scope)) {
-      return toolError(apiError(403, 'insufficient_scope', `the tool ${name} needs the ${scope} scope; the key "${c.get('actor')}" has ${scopes.join(', ')}`));
+      return toolError(apiError('insufficient_scope', `the tool ${name} needs the ${scope} scope; the key "${c.get('actor')}" has ${scopes.join(', ')}`));
     }
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) return toolError(validationError(parsed.error, 'json'));
@@ -102,7 +102,7 @@ export function createMcpServer(deps: AppDeps, c: Context): McpServer {
       return (await tool.run(deps, c, parsed.data)).match(toolResult, toolError);
     } catch (e) {
       deps.logger.error({ err: { message: (e as Error).message, stack: (e as Error).stack }, tool: name }, 'MCP tool failed');
-      return toolError(apiError(500, 'internal', 'internal error; the request id identifies it in the logs'));
+      return toolError(apiError('internal', 'internal error; the request id identifies it in the logs'));
     }
   });
 
@@ -112,7 +112,7 @@ export function createMcpServer(deps: AppDeps, c: Context): McpServer {
     { description: 'A conversation with its messages, as Markdown', mimeType: 'text/markdown' },
     async (uri, variables) => {
       const id = String(variables.id ?? '').toLowerCase();
-      const loaded = uuid.safeParse(id).success ? await loadConversation(deps.pools.read, id) : err(apiError(400, 'invalid_input', 'id: must be a UUID'));
+      const loaded = uuid.safeParse(id).success ? await loadConversation(deps.pools.read, id) : err(apiError('invalid_input', 'id: must be a UUID'));
       if (loaded.isErr()) throw new Error(toApiError(loaded.error).message);
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: conversationMarkdown(loaded.value) }] };
     },

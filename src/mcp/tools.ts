@@ -12,6 +12,7 @@ import { searchBody, searchMessages, vectorsReadyFor } from '../queries/searchMe
 import { importanceSchema, folderSchema, labelSchema } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, toApiError, validationError, type ApiError, type ServiceError } from '../http/errors.js';
+import { toolScope } from '../http/auth/scopes.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
 import { searchFiltersSchema } from '../queries/searchFilters.js';
 import { assembleBody, assembleContext } from '../queries/assembleContext.js';
@@ -81,7 +82,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
         if (input.importance_score !== undefined) steps.push(['importance', { type: 'SetImportance', at, data: { importance_score: input.importance_score } }]);
         if (input.pinned !== undefined) steps.push(input.pinned ? ['pin', { type: 'Pin', at, data: {} }] : ['unpin', { type: 'Unpin', at, data: {} }]);
         if (input.archived !== undefined) steps.push(input.archived ? ['archive', { type: 'Archive', at, data: {} }] : ['unarchive', { type: 'Unarchive', at, data: {} }]);
-        if (steps.length === 0) return err(apiError(400, 'invalid_input', 'body: name at least one of label, folder, importance_score, pinned, archived', { field: 'body' }));
+        if (steps.length === 0) return err(apiError('invalid_input', 'body: name at least one of label, folder, importance_score, pinned, archived', { field: 'body' }));
         let last: Answer = ok(undefined);
         for (const [step, command] of steps) {
           // One Idempotency-Key per step: each step is its own write.
@@ -161,7 +162,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
           try {
             raw = JSON.parse(text);
           } catch (e) {
-            return fail(c, apiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`));
+            return fail(c, apiError('invalid_json', `body is not valid JSON: ${(e as Error).message}`));
           }
         }
         // Clients wrap arguments as {arguments: {...}} (MCP) or send them bare.
@@ -171,6 +172,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
         const answer = await tool.run(deps, c, parsed.data);
         return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
       },
+      toolScope(name),
     );
   }
   // No catch-all route: auth decides the scope from the matched route, and a `{name}` route would match every tool.

@@ -54,5 +54,5 @@ export const healthRoutes =
         },
         healthy ? 200 : 503,
       );
-    });
+    }, 'public');
   };

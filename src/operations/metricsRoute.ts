@@ -67,5 +67,5 @@ export const metricsRoutes = (deps: AppDeps, metrics: Metrics) => (app: App): vo
       projection_lag_events: Object.fromEntries(lag.map((v) => [String(v.labels.projector), v.value])),
       db_pools: pools,
     });
-  });
+  }, 'public');
 };

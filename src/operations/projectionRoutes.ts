@@ -63,12 +63,12 @@ export const projectionRoutes = (deps: AppDeps) => (app: App) => {
       const known = deps.projections
         ? deps.projections.definitions.some((d) => d.name === name)
         : (await listCheckpoints(deps.pools.write, [name])).length > 0;
-      if (!known) return errorResponse(c, apiError(404, 'not_found', `no projection named ${name}`));
+      if (!known) return errorResponse(c, apiError('not_found', `no projection named ${name}`));
       // The instance holding the new version's lease builds it; here when this process runs projectors.
       const { version } = deps.projections ? await deps.projections.rebuild(name) : await requestRebuild(deps.pools.write, name);
       return c.json({ name, version, state: 'building', status_url: '/api/v1/projections' }, 202);
     } catch {
       return errorResponse(c, unavailable('the database'));
     }
-  });
+  }, 'admin');
 };

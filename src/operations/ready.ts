@@ -54,5 +54,5 @@ export const readyRoutes = (deps: AppDeps) => (app: App): void => {
     const ready = results.every((r) => r === 'ok');
     if (!ready) c.header('Retry-After', '1');
     return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
-  });
+  }, 'public');
 };

@@ -136,5 +136,6 @@ export const assembleContextRoute = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{messages[], estimated_tokens, conversations_used}`' }, ...errorResponses },
     }),
     async (c) => (await assembleContext(deps, c.req.valid('json'))).match((body) => c.json(body), (e) => errorResponse(c, e)),
+    'read',
   );
 };

@@ -6,7 +6,7 @@ export const encodeCursor = (value: Record<string, unknown>): string => Buffer.f
 
 /** Decodes a cursor this API gave; `check` says whether its shape fits this query. */
 export function decodeCursor<T>(raw: string, check: (v: unknown) => v is T): Result<T, ApiError> {
-  const bad = apiError(400, 'invalid_input', 'query.cursor: is not a cursor this query gave (pass next_cursor back unchanged)', {
+  const bad = apiError('invalid_input', 'query.cursor: is not a cursor this query gave (pass next_cursor back unchanged)', {
     field: 'query.cursor',
     reason: 'not a cursor of this query',
   });

@@ -54,7 +54,7 @@ const isCursor = (v: unknown): v is CursorValue =>
   typeof v === 'object' && v !== null && typeof (v as CursorValue).s === 'string' && typeof (v as CursorValue).v === 'string' && typeof (v as CursorValue).id === 'string' && /^[0-9a-f-]{36}$/.test((v as CursorValue).id);
 
 const conflict = (field: string, other: string): ApiError =>
-  apiError(400, 'invalid_input', `query.${field}: cannot be combined with ${other}`, { field: `query.${field}`, reason: `cannot be combined with ${other}` });
+  apiError('invalid_input', `query.${field}: cannot be combined with ${other}`, { field: `query.${field}`, reason: `cannot be combined with ${other}` });
 
 /** Which paging the query asked for: page/page_size, limit/offset, or cursor/limit. */
 export function paging(q: Query, sort: Sort): Result<Paging, ApiError> {
@@ -62,7 +62,7 @@ export function paging(q: Query, sort: Sort): Result<Paging, ApiError> {
     for (const f of ['page', 'page_size', 'offset'] as const) if (q[f] !== undefined) return err(conflict(f, 'cursor'));
     const cursor = decodeCursor(q.cursor, isCursor);
     if (cursor.isErr()) return err(cursor.error);
-    if (cursor.value.s !== sortKey(sort)) return err(apiError(400, 'invalid_input', 'query.cursor: was made for another sort', { field: 'query.cursor' }));
+    if (cursor.value.s !== sortKey(sort)) return err(apiError('invalid_input', 'query.cursor: was made for another sort', { field: 'query.cursor' }));
     return ok({ mode: 'cursor', size: q.limit ?? 20, after: { v: cursor.value.v, id: cursor.value.id } });
   }
   if (q.page !== undefined && q.offset !== undefined) return err(conflict('offset', 'page'));

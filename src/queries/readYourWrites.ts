@@ -30,7 +30,7 @@ export function requestedPosition(c: Context): Result<Position | undefined, ApiE
   const position = parsePosition(raw);
   if (!position) {
     const field = fromQuery !== undefined ? 'query.min_position' : 'X-Sekha-Position';
-    return err(apiError(400, 'invalid_input', `${field}: must be a position "<txid>:<pos>" as a write answered`, { field, reason: 'not a position' }));
+    return err(apiError('invalid_input', `${field}: must be a position "<txid>:<pos>" as a write answered`, { field, reason: 'not a position' }));
   }
   return ok(position);
 }
@@ -58,7 +58,7 @@ export async function waitForPosition(deps: AppDeps, names: readonly string[], t
     const left = deadline - Date.now();
     if (left <= 0) {
       return err({
-        ...apiError(503, 'not_caught_up', `the read model has not reached position ${formatPosition(target)} yet; retry shortly`, { min_position: formatPosition(target), waiting_for: [...pending] }),
+        ...apiError('not_caught_up', `the read model has not reached position ${formatPosition(target)} yet; retry shortly`, { min_position: formatPosition(target), waiting_for: [...pending] }),
         retryAfterSeconds: 1,
       });
     }
@@ -85,7 +85,7 @@ function waitFor(c: Context, deps: AppDeps): Result<number, ApiError> {
   if (raw === undefined) return ok(fallback);
   if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) {
     const reason = `must be a whole number of milliseconds from 0 to ${max}`;
-    return err(apiError(400, 'invalid_input', `query.wait_ms: ${reason}`, { field: 'query.wait_ms', reason }));
+    return err(apiError('invalid_input', `query.wait_ms: ${reason}`, { field: 'query.wait_ms', reason }));
   }
   return ok(Number(raw));
 }

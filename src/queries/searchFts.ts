@@ -169,5 +169,5 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
       }),
       total: counted.value[0]!.n,
     });
-  });
+  }, 'read');
 };

@@ -137,5 +137,5 @@ export const searchMessagesRoute = (deps: AppDeps) => (app: App) => {
     const body = c.req.valid('json');
     const answer = await searchMessages(deps, body, vectorsReadyFor(deps, c, body.mode));
     return answer.match((a) => c.json(a), (e) => errorResponse(c, e));
-  });
+  }, 'read');
 };

@@ -16,7 +16,7 @@ export function readQuery<R extends pg.QueryResultRow>(pool: pg.Pool, text: stri
 /** A failed read query as an ApiError: a value Postgres cannot take is a 400, anything else a 503. */
 export function queryError(e: unknown): ApiError {
   const code = (e as { code?: string }).code ?? '';
-  if (code.startsWith('22')) return apiError(400, 'invalid_input', 'a value in this request cannot be used in a query', { reason: (e as Error).message });
+  if (code.startsWith('22')) return apiError('invalid_input', 'a value in this request cannot be used in a query', { reason: (e as Error).message });
   return unavailable('the read database');
 }
 

@@ -87,5 +87,6 @@ export const suggestLabelsRoute = (deps: AppDeps) => (app: App) => {
       responses: { 200: { description: '`{conversation_id, suggestions:[{label, confidence, is_existing, reason}]}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
     }),
     async (c) => (await suggestLabelsFor(deps, c.req.valid('json').conversation_id)).match((b) => c.json(b), (e) => errorResponse(c, e)),
+    'read',
   );
 };

@@ -1,18 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MiddlewareHandler } from 'hono';
+import { platformExtras } from '../../src/app/platform.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 
 let t: TestApp;
-// A request that says `x-test-scopes` gets those scopes: stands in for a key without admin.
-const scopesFromHeader: MiddlewareHandler = async (c, next) => {
-  const scopes = c.req.header('x-test-scopes');
-  if (scopes) c.set('scopes', scopes.split(',') as never);
-  await next();
-};
-
 beforeAll(async () => {
-  t = await createTestApp({ extras: () => ({ middleware: [scopesFromHeader] }) });
+  t = await createTestApp();
 });
 afterAll(() => t.close());
 
@@ -71,12 +64,21 @@ describe('DELETE /api/v1/conversations/{id}?purge=true', () => {
     expect((await sendJson(t.app, 'PUT', `/api/v1/conversations/${id}/pin`)).status).toBe(410);
   });
 
-  it('needs the admin scope (403) and writes nothing without it', async () => {
+  it('needs the admin scope (403, for each spelling of purge) and writes nothing without it', async () => {
     const marker = `marker-${randomUUID()}`;
     const id = await conversationWithMarker(marker);
-    const res = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}?purge=true`, undefined, { 'x-test-scopes': 'read,write' });
-    expect(res.status).toBe(403);
-    expect(res.body.code).toBe('forbidden');
+    // The same database behind auth, with a key that may write but is not admin.
+    const writer = 'w'.repeat(40);
+    const keyed = await createTestApp({ db: t.db, config: { api: { keys: [{ name: 'writer', key: writer, scopes: ['read', 'write'] }] } }, extras: (deps) => platformExtras(deps) });
+    try {
+      for (const purge of ['true', '1']) {
+        const res = await sendJson(keyed.app, 'DELETE', `/api/v1/conversations/${id}?purge=${purge}`, undefined, { authorization: `Bearer ${writer}` });
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('insufficient_scope');
+      }
+    } finally {
+      await keyed.close();
+    }
     expect(await eventsContaining(marker)).toBeGreaterThan(0);
   });
 

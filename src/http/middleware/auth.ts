@@ -3,12 +3,11 @@ import { createKeyRegistry, MIN_KEY_LENGTH, type KeyRegistry } from '../auth/key
 import { isLoopbackAddress, socketAddress } from '../auth/network.js';
 import { grants, requiredScope } from '../auth/scopes.js';
 import type { ApiKeyConfig } from '../../config/schema.js';
-import { apiError, errorResponse, type ApiError } from '../errors.js';
-import { routeTemplate } from '../route.js';
+import { apiError, errorResponse, type ApiError, type ErrorCode } from '../errors.js';
 
 type Credential = { ok: true; key: string | undefined } | { ok: false; error: ApiError };
 
-const unauthorized = (code: string, message: string): Credential => ({ ok: false, error: apiError(401, code, message) });
+const unauthorized = (code: ErrorCode, message: string): Credential => ({ ok: false, error: apiError(code, message) });
 
 /** The key a request presents in `Authorization: Bearer` or `X-API-Key` (both: they must agree). */
 function presentedKey(authorization: string | undefined, xApiKey: string | undefined): Credential {
@@ -39,12 +38,12 @@ export interface AuthOptions {
 export function auth(options: AuthOptions): MiddlewareHandler {
   const registry = options.registry ?? createKeyRegistry(options.keys);
   return async function authMiddleware(c, next) {
-    // The matched route's template, so the decision sees what routing saw (encodings, trailing slashes).
-    const needed = requiredScope(c.req.method, routeTemplate(c) ?? c.req.path, new URL(c.req.url).searchParams);
+    // The rule of the route that routing matched (so encodings and trailing slashes are as routing saw them).
+    const needed = requiredScope(c);
     if (needed === 'public') return next();
     if (registry.size === 0) {
       if (!isLoopbackAddress(socketAddress(c))) {
-        return errorResponse(c, apiError(403, 'loopback_only', 'no API keys are configured, so only clients on this machine are served'));
+        return errorResponse(c, apiError('loopback_only', 'no API keys are configured, so only clients on this machine are served'));
       }
       return next();
     }
@@ -55,19 +54,19 @@ export function auth(options: AuthOptions): MiddlewareHandler {
     };
     if (!credential.ok) return fail(credential.error);
     if (credential.key === undefined) {
-      return fail(apiError(401, 'missing_api_key', 'an API key is required: Authorization: Bearer <key> or X-API-Key: <key>'));
+      return fail(apiError('missing_api_key', 'an API key is required: Authorization: Bearer <key> or X-API-Key: <key>'));
     }
     if (credential.key.length < MIN_KEY_LENGTH) {
-      return fail(apiError(401, 'invalid_api_key', `API keys are at least ${MIN_KEY_LENGTH} characters`));
+      return fail(apiError('invalid_api_key', `API keys are at least ${MIN_KEY_LENGTH} characters`));
     }
     const known = registry.lookup(credential.key);
-    if (!known) return fail(apiError(401, 'unknown_api_key', 'this API key is not known'));
+    if (!known) return fail(apiError('unknown_api_key', 'this API key is not known'));
     c.set('actor', known.name);
     c.set('scopes', known.scopes);
     if (!grants(known.scopes, needed)) {
       return errorResponse(
         c,
-        apiError(403, 'insufficient_scope', `this route needs the ${needed} scope; the key "${known.name}" has ${known.scopes.join(', ')}`, {
+        apiError('insufficient_scope', `this route needs the ${needed} scope; the key "${known.name}" has ${known.scopes.join(', ')}`, {
           required: needed,
           scopes: [...known.scopes],
         }),

@@ -17,7 +17,7 @@ export function requireJsonBody(options: { except?: (path: string) => boolean } 
     if ((method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') && hasBody(c.req.raw.headers)) {
       const type = c.req.header('content-type') ?? '';
       if (!JSON_TYPE.test(type) && !options.except?.(c.req.path)) {
-        return errorResponse(c, apiError(415, 'unsupported_media_type', `expected Content-Type application/json, got ${type || 'none'}`));
+        return errorResponse(c, apiError('unsupported_media_type', `expected Content-Type application/json, got ${type || 'none'}`));
       }
     }
     await next();
@@ -28,6 +28,6 @@ export function requireJsonBody(options: { except?: (path: string) => boolean } 
 export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
-    onError: (c) => errorResponse(c, apiError(413, 'payload_too_large', `request body exceeds ${maxBytes} bytes`, { max_bytes: maxBytes })),
+    onError: (c) => errorResponse(c, apiError('payload_too_large', `request body exceeds ${maxBytes} bytes`, { max_bytes: maxBytes })),
   });
 }

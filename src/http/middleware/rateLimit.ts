@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { clientAddress, trustedProxies } from '../auth/network.js';
-import { errorResponse } from '../errors.js';
+import { errorResponse, STATUS_OF } from '../errors.js';
 import { routeTemplate } from '../route.js';
 
 /** A bucket: `requests` per minute on average, plus `burst` at once. */
@@ -95,7 +95,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     c.header('RateLimit-Reset', String(resetSeconds));
     if (!outcome.allowed) {
       return errorResponse(c, {
-        status: 429,
+        status: STATUS_OF.rate_limited,
         code: 'rate_limited',
         message: `too many requests; retry in ${resetSeconds} s`,
         details: { limit: limiters.limit, retry_after_seconds: resetSeconds },
