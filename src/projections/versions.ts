@@ -3,24 +3,17 @@ import { comparePositions, formatPosition } from '../eventstore/index.js';
 import { listCheckpoints, type CheckpointRow } from './checkpoints.js';
 import { leaseKey } from './lease.js';
 import type { ProjectionDefinition } from './types.js';
+import { withTransaction } from '../db/transaction.js';
 
 // Advisory-lock namespace serialising version changes (create, rebuild, switch) of one projection.
 const VERSIONS_NAMESPACE = 7_431_003;
 
-async function inTransaction<T>(pool: pg.Pool, name: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+/** A transaction holding the projection's versions lock: one creator or switcher of versions at a time. */
+function inTransaction<T>(pool: pg.Pool, name: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, $2)', [VERSIONS_NAMESPACE, leaseKey(name, 0)]);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (e) {
-    await client.query('rollback').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
+    return fn(client);
+  });
 }
 
 /** Creates version 1 as the live version of a projection that has none yet (and activates it). */

@@ -6,6 +6,7 @@ import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Postin
 import { searchConditions } from './searchFilters.js';
 import type { ApiError } from '../http/errors.js';
 import { Conditions, queryError } from './sql.js';
+import { withTransaction } from '../db/transaction.js';
 
 /** Adds SQL conditions on a message `m` (the read model's messages) and its conversation `c`. */
 export type MessageFilter = (into: Conditions) => Conditions;
@@ -210,23 +211,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
  * cutting through it.
  */
 function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
-  return ResultAsync.fromPromise(
-    (async () => {
-      const client = await pool.connect();
-      try {
-        await client.query('begin isolation level repeatable read read only');
-        const result = await fn(client);
-        await client.query('commit');
-        return result;
-      } catch (e) {
-        await client.query('rollback').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
-    })(),
-    queryError,
-  );
+  return ResultAsync.fromPromise(withTransaction(pool, fn, 'begin isolation level repeatable read read only'), queryError);
 }
 
 /** The k best messages for a query by BM25 (exact; ties at the k-th place aside), from the lexical projection. */
