@@ -27,8 +27,19 @@ export const unavailable = (what: string, retryAfterSeconds = 1): ApiError => ({
   retryAfterSeconds,
 });
 
+/** A conversation that was deleted, and when (a read or a write of it answers 404 `deleted`). */
+export interface ConversationDeleted {
+  type: 'conversation_deleted';
+  deleted_at: string | undefined;
+}
+
+export const conversationDeleted = (deletedAt: string | Date | undefined): ConversationDeleted => ({
+  type: 'conversation_deleted',
+  deleted_at: deletedAt === undefined ? undefined : new Date(deletedAt).toISOString(),
+});
+
 /** Errors every layer may return; the one place that turns them into HTTP status codes. */
-export type ServiceError = DomainError | AppendError | SearchError | { type: 'idempotency_key_reused' } | ApiError;
+export type ServiceError = DomainError | AppendError | SearchError | { type: 'idempotency_key_reused' } | ConversationDeleted | ApiError;
 
 export function toApiError(error: ServiceError): ApiError {
   if (typeof error === 'string') {
@@ -38,7 +49,7 @@ export function toApiError(error: ServiceError): ApiError {
       case 'CONVERSATION_EXISTS':
         return apiError(409, 'conflict', 'conversation already exists');
       case 'CONVERSATION_DELETED':
-        return apiError(410, 'gone', 'conversation was deleted');
+        return toApiError(conversationDeleted(undefined));
       default: {
         const unhandled: never = error;
         return unhandled;
@@ -55,6 +66,9 @@ export function toApiError(error: ServiceError): ApiError {
     case 'idempotency_mismatch':
     case 'idempotency_key_reused':
       return apiError(422, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+    case 'conversation_deleted':
+      // 404, not 410: clients map only 404 to "not found" (and some retry a 410).
+      return apiError(404, 'deleted', error.deleted_at ? `conversation was deleted at ${error.deleted_at}` : 'conversation was deleted', error.deleted_at ? { deleted_at: error.deleted_at } : undefined);
     case 'store_unavailable':
       return unavailable('the event store');
     case 'invalid_value':

@@ -53,9 +53,13 @@ export const errorResponses = {
   503: { description: 'A dependency is down; see Retry-After' },
 } as const;
 
+/** The 404 of a route that reads one conversation. */
+export const conversationReadErrors = {
+  404: { description: 'Unknown conversation (`code: "not_found"`), or deleted (`code: "deleted"`, `details.deleted_at`)' },
+} as const;
+
 /** The error responses of a write to an existing conversation, besides the standard ones. */
 export const conversationWriteErrors = {
-  404: { description: 'Unknown conversation' },
+  404: { description: 'Unknown conversation (`code: "not_found"`), or deleted (`code: "deleted"`, `details.deleted_at`)' },
   409: { description: 'If-Match version conflict' },
-  410: { description: 'Conversation deleted' },
 } as const;

@@ -143,12 +143,12 @@ describe('ids that do not name a live conversation', () => {
     expect(res.body).toMatchObject({ error: expect.any(String), code: 'not_found', request_id: expect.any(String) });
   });
 
-  it('a deleted conversation is 410', async () => {
+  it('a deleted conversation is 404 "deleted"', async () => {
     const gone = (await sendJson(t.app, 'POST', C, { label: 'doomed' })).body.id;
     await sendJson(t.app, 'DELETE', `${C}/${gone}`);
     eventsBefore = await countEvents(t.db);
     const res = await sendJson(t.app, 'PUT', `${C}/${gone}/importance`, { importance_score: 3 });
-    expect(res.status).toBe(410);
-    expect(res.body).toMatchObject({ code: 'gone', request_id: expect.any(String) });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 'deleted', details: { deleted_at: expect.any(String) }, request_id: expect.any(String) });
   });
 });
