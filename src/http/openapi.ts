@@ -1,25 +1,28 @@
-import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { apiError, errorResponse } from './errors.js';
+import { apiError, errorResponse, type ApiError } from './errors.js';
+import { lenientJsonBody } from './lenientBody.js';
 
-// In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates.
-const LONE_SURROGATE = /\p{Cs}/u;
+// PostgreSQL cannot store NUL in text or jsonb, nor a lone surrogate (JSON can escape one: "\ud800").
+// In a `u` regex a surrogate pair is one code point, so \p{Cs} matches only lone surrogates.
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
 
-/**
- * The path of the first string (or key) in a JSON value that is not well-formed Unicode: JSON can
- * escape a lone surrogate (`"\ud800"`), PostgreSQL cannot store one.
- */
-export function illFormedField(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : undefined;
+/** The path of the first string (or key) in a value that PostgreSQL cannot store; undefined when all can be. */
+export function unstorableField(value: unknown, path = 'body'): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, v] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (LONE_SURROGATE.test(key)) return at;
-    const found = illFormedField(v, at);
+    const at = path === 'body' ? key : `${path}.${key}`;
+    if (UNSTORABLE.test(key)) return at;
+    const found = unstorableField(v, at);
     if (found) return found;
   }
   return undefined;
 }
+
+/** The 400 for a field PostgreSQL cannot store, before anything is written. */
+export const unstorableError = (field: string): ApiError =>
+  apiError(400, 'invalid_input', `${field}: must not contain NUL (\\u0000) or lone surrogates, which cannot be stored`, { field, reason: 'unstorable character' });
 
 /** The app type every route module registers on. */
 export type App = OpenAPIHono;
@@ -33,15 +36,21 @@ export function register<R extends RouteConfig>(
   route: R,
   handler: (c: Context & { req: { valid: (target: 'json' | 'query' | 'param' | 'header') => any } }) => Promise<Response> | Response,
 ): void {
-  const hasJsonBody = route.request?.body?.content?.['application/json'] !== undefined;
+  const body = route.request?.body;
+  const jsonContent = body?.content?.['application/json'];
+  const jsonSchema = jsonContent && 'schema' in jsonContent ? jsonContent.schema : undefined;
   const checked: typeof handler = (c) => {
-    const field = hasJsonBody ? illFormedField(c.req.valid('json')) : undefined;
-    if (field) {
-      return errorResponse(c, apiError(400, 'invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
-    }
+    const field =
+      (jsonSchema ? unstorableField(c.req.valid('json')) : undefined) ??
+      (route.request?.query ? unstorableField(c.req.valid('query'), 'query') : undefined) ??
+      (route.request?.params ? unstorableField(c.req.valid('param'), 'path') : undefined);
+    if (field) return errorResponse(c, unstorableError(field));
     return handler(c);
   };
-  app.openapi(route, checked as never);
+  // Existing clients send empty bodies with a JSON Content-Type, and null for absent fields.
+  const lenient = jsonSchema instanceof Object && 'safeParse' in jsonSchema ? [lenientJsonBody(jsonSchema as z.ZodType, body?.required === true)] : [];
+  const middleware = [...(route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware]), ...lenient];
+  app.openapi({ ...route, middleware }, checked as never);
 }
 
 /** Standard error responses for the OpenAPI document. */

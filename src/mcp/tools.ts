@@ -12,7 +12,8 @@ import { searchBody, searchMessages, vectorsReadyFor } from '../queries/searchMe
 import { importanceSchema, folderSchema, labelSchema } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, toApiError, validationError, type ApiError, type ServiceError } from '../http/errors.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { nullAsAbsent } from '../http/lenientBody.js';
+import { errorResponses, register, unstorableError, unstorableField, type App } from '../http/openapi.js';
 import { searchFiltersSchema } from '../queries/searchFilters.js';
 import { assembleBody, assembleContext } from '../queries/assembleContext.js';
 import { exportMany, exportQuery } from '../queries/exportConversation.js';
@@ -143,6 +144,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
   };
   // One route per tool, so that auth sees which tool is called (read tools need only the read scope).
   for (const [name, tool] of Object.entries(all)) {
+    const normalize = nullAsAbsent(tool.input);
     register(
       app,
       createRoute({
@@ -166,7 +168,9 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
         }
         // Clients wrap arguments as {arguments: {...}} (MCP) or send them bare.
         const args = typeof raw === 'object' && raw !== null && 'arguments' in raw ? (raw as { arguments: unknown }).arguments : raw;
-        const parsed = tool.input.safeParse(args);
+        const unstorable = unstorableField(args);
+        if (unstorable) return fail(c, unstorableError(unstorable));
+        const parsed = tool.input.safeParse(normalize(args));
         if (!parsed.success) return fail(c, validationError(parsed.error, 'json'));
         const answer = await tool.run(deps, c, parsed.data);
         return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
