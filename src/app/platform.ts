@@ -10,6 +10,7 @@ import { apiError, errorResponse } from '../http/errors.js';
 import { healthRoutes } from '../operations/health.js';
 import { metricsRoutes } from '../operations/metricsRoute.js';
 import { auth } from '../http/middleware/auth.js';
+import { hostGuard } from '../http/middleware/hostGuard.js';
 import { compress } from '../http/middleware/compress.js';
 import { recordEarlyAnswers, recordMetrics } from '../http/middleware/metrics.js';
 import { rateLimit } from '../http/middleware/rateLimit.js';
@@ -25,7 +26,7 @@ export interface PlatformOptions {
 }
 
 /**
- * The platform around the routes, in order: early-answer metrics → CORS → auth → rate limit → metrics → compression
+ * The platform around the routes, in order: early-answer metrics → Host/Origin guard → CORS → auth → rate limit → metrics → compression
  * (request context comes before, body limit after, in createApp); plus /ready, /metrics, /openapi.json, /docs.
  * Uses `deps.metrics`, creating it when absent.
  */
@@ -34,7 +35,11 @@ export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Re
   const metrics: Metrics = (deps.metrics ??= createMetrics());
   metrics.watchPool('write', deps.pools.write);
   if (deps.pools.separateRead) metrics.watchPool('read', deps.pools.read);
-  const middleware: MiddlewareHandler[] = [recordEarlyAnswers(metrics)];
+  const middleware: MiddlewareHandler[] = [
+    recordEarlyAnswers(metrics),
+    // Before CORS, so that a rebinding page's preflight is refused too.
+    hostGuard({ loopbackOnly: api.keys.length === 0, allowedHosts: deps.config.server.allowed_hosts, corsOrigins: api.cors_origins }),
+  ];
   if (api.cors_origins.length > 0) {
     middleware.push(
       cors({

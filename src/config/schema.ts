@@ -79,6 +79,13 @@ export const configSchema = z.strictObject({
           z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'allowed: IP addresses or CIDR ranges such as 10.0.0.0/8' })),
         )
         .default([]),
+      // Host names served besides loopback ones (DNS-rebinding guard); with API keys, when set, only these.
+      allowed_hosts: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+          z.array(z.string().regex(/^[A-Za-z0-9.:[\]_-]+$/, 'allowed: host names such as memory.example.com (no scheme, no port)')),
+        )
+        .default([]),
     })
     .prefault({}),
   database: z
