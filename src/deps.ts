@@ -3,6 +3,7 @@ import type { Metrics } from './metrics/index.js';
 import type { ResolvedConfig } from './config/load.js';
 import type { Pools } from './db/pools.js';
 import type { EventStore } from './eventstore/index.js';
+import type { LastWrites } from './queries/lastWrites.js';
 import type { ProgressBus } from './projections/bus.js';
 import type { Wakeup } from './projections/wakeup.js';
 import type { ProjectionRuntime } from './projections/runtime.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Wakes live event streams when events are appended (LISTEN), and tells them the service is stopping. */
   events?: { wakeup: Wakeup; closing: AbortSignal };
+  /** Each actor's last acknowledged write (read-your-writes without tokens); in process when absent, Redis-shared with REDIS_URL. */
+  lastWrites?: LastWrites;
   /** More GET /ready checks (name → check); the database and the local projectors are built in. */
   readiness?: Record<string, Check>;
 }

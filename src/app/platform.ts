@@ -17,12 +17,15 @@ import { rateLimit } from '../http/middleware/rateLimit.js';
 import { requestContext } from '../http/middleware/requestId.js';
 import type { App } from '../http/openapi.js';
 import { readyRoutes } from '../operations/ready.js';
+import { redisLastWrites } from '../queries/lastWrites.js';
 
 export interface PlatformOptions {
   /** Shared rate-limit store (REDIS_URL); in-process buckets without it. */
   redis?: Redis;
   /** Prefix of rate-limit keys in Redis (tests use a unique one). */
   rateLimitPrefix?: string;
+  /** Prefix of the read-your-writes keys in Redis (tests use a unique one). */
+  lastWritesPrefix?: string;
 }
 
 /**
@@ -33,6 +36,14 @@ export interface PlatformOptions {
 export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Required<Pick<AppExtras, 'middleware' | 'routes'>> {
   const api = deps.config.api;
   const metrics: Metrics = (deps.metrics ??= createMetrics());
+  // Each actor's last write, shared by every instance through Redis like the rate limits.
+  if (options.redis && !deps.lastWrites) {
+    deps.lastWrites = redisLastWrites(options.redis, {
+      ttlMs: api.read_your_writes_ttl_ms,
+      ...(options.lastWritesPrefix ? { keyPrefix: options.lastWritesPrefix } : {}),
+      onError: (e) => deps.logger.warn({ component: 'redis', err: { message: e.message } }, 'read-your-writes store unavailable; this instance remembers alone'),
+    });
+  }
   metrics.watchPool('write', deps.pools.write);
   if (deps.pools.separateRead) metrics.watchPool('read', deps.pools.read);
   const middleware: MiddlewareHandler[] = [
@@ -44,7 +55,7 @@ export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Re
     middleware.push(
       cors({
         origin: api.cors_origins.includes('*') ? '*' : api.cors_origins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id', 'X-Sekha-Position'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id', 'X-Sekha-Position', 'X-Sekha-Consistency'],
         exposeHeaders: ['X-Request-Id', 'X-Sekha-Position', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
         maxAge: 600,
       }),

@@ -122,6 +122,8 @@ export const configSchema = z.strictObject({
       max_metadata_depth: positiveInt.default(16),
       read_wait_default_ms: nonNegativeInt.default(2000),
       read_wait_max_ms: nonNegativeInt.default(10_000),
+      read_your_writes: bool.default(true),
+      read_your_writes_ttl_ms: positiveInt.default(60_000),
     })
     .prefault({}),
   embedding: z
