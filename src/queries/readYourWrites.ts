@@ -130,12 +130,25 @@ function knownReached(deps: AppDeps, names: readonly string[], target: Position)
   });
 }
 
+// Built once per app: the hot path of every read names its requester.
+const trustedByDeps = new WeakMap<AppDeps, (address: string) => boolean>();
+function trustedOf(deps: AppDeps): (address: string) => boolean {
+  let isTrusted = trustedByDeps.get(deps);
+  if (!isTrusted) trustedByDeps.set(deps, (isTrusted = trustedProxies(deps.config.server.trusted_proxies)));
+  return isTrusted;
+}
+
+/** Remembers `position` as the requester's last acknowledged write (what its next reads wait for). */
+export async function rememberWrite(deps: AppDeps, c: Context, position: Position): Promise<void> {
+  if (!deps.config.api.read_your_writes) return;
+  await lastWritesOf(deps).remember(requester(c, trustedOf(deps)), position);
+}
+
 /**
  * Remembers the position of each acknowledged write (any 2xx write answering X-Sekha-Position) for
  * its actor, before the answer leaves, so that the actor's next read waits for it.
  */
 export function rememberWrites(deps: AppDeps): MiddlewareHandler {
-  const isTrusted = trustedProxies(deps.config.server.trusted_proxies);
   return async function rememberWritesMiddleware(c, next) {
     await next();
     const method = c.req.method;
@@ -143,7 +156,7 @@ export function rememberWrites(deps: AppDeps): MiddlewareHandler {
     if (c.res.status < 200 || c.res.status >= 300) return;
     const header = c.res.headers.get('x-sekha-position');
     const position = header ? parsePosition(header) : undefined;
-    if (position) await lastWritesOf(deps).remember(requester(c, isTrusted), position);
+    if (position) await rememberWrite(deps, c, position);
   };
 }
 
@@ -157,24 +170,30 @@ export function rememberWrites(deps: AppDeps): MiddlewareHandler {
  * @param projections the projections the route reads; default the read model.
  */
 export function readYourWrites(deps: AppDeps, projections: readonly string[] = [READ_MODEL]): MiddlewareHandler {
-  const isTrusted = trustedProxies(deps.config.server.trusted_proxies);
   return async function readYourWritesMiddleware(c, next) {
-    const position = requestedPosition(c);
-    if (position.isErr()) return errorResponse(c, position.error);
-    let target = position.value;
-    let implicit = false;
-    if (!target && deps.config.api.read_your_writes && c.req.header('x-sekha-consistency')?.trim().toLowerCase() !== 'eventual') {
-      followProgress(deps);
-      target = await lastWritesOf(deps).pending(requester(c, isTrusted));
-      implicit = true;
-    }
-    if (target && !knownReached(deps, projections, target)) {
-      const waitMs = waitFor(c, deps);
-      if (waitMs.isErr()) return errorResponse(c, waitMs.error);
-      const waited = await waitForPosition(deps, projections, target, waitMs.value, { skipMissing: implicit });
-      if (waited.isErr()) return errorResponse(c, waited.error);
-    }
+    const readable = await awaitOwnWrites(deps, c, projections);
+    if (readable.isErr()) return errorResponse(c, readable.error);
     await next();
     return undefined;
   };
+}
+
+/**
+ * What readYourWrites does before a read, for callers that are not a route of their own (the MCP
+ * server's tools): waits for the request's position, else the actor's last write; an error to answer.
+ */
+export async function awaitOwnWrites(deps: AppDeps, c: Context, projections: readonly string[]): Promise<Result<void, ApiError>> {
+  const position = requestedPosition(c);
+  if (position.isErr()) return err(position.error);
+  let target = position.value;
+  let implicit = false;
+  if (!target && deps.config.api.read_your_writes && c.req.header('x-sekha-consistency')?.trim().toLowerCase() !== 'eventual') {
+    followProgress(deps);
+    target = await lastWritesOf(deps).pending(requester(c, trustedOf(deps)));
+    implicit = true;
+  }
+  if (!target || knownReached(deps, projections, target)) return ok(undefined);
+  const waitMs = waitFor(c, deps);
+  if (waitMs.isErr()) return err(waitMs.error);
+  return waitForPosition(deps, projections, target, waitMs.value, { skipMissing: implicit });
 }
