@@ -112,11 +112,11 @@ describe('read-your-writes by default, per API key', () => {
   }, 60_000);
 
   it('remembered entries expire after api.read_your_writes_ttl_ms', async () => {
-    const short = await createTestApp({ db: t.db, config: { api: api({ read_your_writes_ttl_ms: 50 }) }, extras: (deps) => platformExtras(deps) });
+    const short = await createTestApp({ db: t.db, config: { api: api({ read_your_writes_ttl_ms: 1000 }) }, extras: (deps) => platformExtras(deps) });
     try {
       const { id, position } = (await sendJson(short.app, 'POST', '/api/v1/conversations', { label: 'ttl' }, as(BOB))).body;
       expect(await short.deps.lastWrites!.pending('key:bob')).toEqual(parsePosition(position));
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 10_000;
       while ((await short.deps.lastWrites!.pending('key:bob')) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(await short.deps.lastWrites!.pending('key:bob')).toBeUndefined();
       expect(id).toBeTruthy();
