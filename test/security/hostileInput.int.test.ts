@@ -12,7 +12,8 @@ import { countEvents, createTestApp, sendJson, type TestApp } from '../support/t
 // request must write nothing. New routes are covered without touching this file.
 
 const ADMIN = `fuzz-admin-${'k'.repeat(40)}`;
-const auth = { authorization: `Bearer ${ADMIN}` };
+// Eventual reads: this file tests input handling; waiting for the fuzzer's own writes (read-your-writes) is tested elsewhere.
+const auth = { authorization: `Bearer ${ADMIN}`, 'x-sekha-consistency': 'eventual' };
 
 /** Strings an attacker tries first: SQL injection, traversal, NUL, control and odd Unicode, LIKE and regex metacharacters. */
 export const HOSTILE_STRINGS = [
