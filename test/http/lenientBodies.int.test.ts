@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nullAsAbsent } from '../../src/http/lenientBody.js';
+import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { docsRoutes } from '../../src/http/docs.js';
 import { createQueryApp, type QueryApp } from '../queries/support.js';
 import { countEvents, sendJson } from '../support/testApp.js';
@@ -13,7 +14,8 @@ let doc: any;
 let id: string;
 
 beforeAll(async () => {
-  t = await createQueryApp({ extras: (deps) => ({ routes: [docsRoutes(deps.version)] }) });
+  // Full-text search reads the lexical statistics: their projector runs too.
+  t = await createQueryApp({ extras: (deps) => ({ routes: [docsRoutes(deps.version)] }) }, [lexicalStatsDefinition]);
   doc = await (await t.app.request('/openapi.json')).json();
   id = (await sendJson(t.app, 'POST', '/api/v1/conversations', { label: 'target', messages: [{ role: 'user', content: 'hi' }] })).body.id;
 });
