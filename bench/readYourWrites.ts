@@ -7,15 +7,14 @@
  *   pending write     a label change immediately before each read (the read waits for the projector)
  * With REDIS_URL the remembered writes live in Redis (one GET per read), else in process.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/readYourWrites.ts
- *   REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=… npx tsx bench/readYourWrites.ts
+ *   npx tsx bench/readYourWrites.ts            (an embedded PostgreSQL; or DATABASE_URL's server)
+ *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/readYourWrites.ts
  * Env: READS per case (1000).
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createApp } from '../src/app/createApp.js';
 import { platformExtras } from '../src/app/platform.js';
 import { resolveConfig } from '../src/config/load.js';
@@ -27,19 +26,14 @@ import { createLogger } from '../src/logger.js';
 import { readModelDefinition, startProjections } from '../src/projections/index.js';
 import { freePort } from '../src/util/freePort.js';
 import { VERSION } from '../src/version.js';
+import { benchDatabase } from './database.js';
 
 const READS = Number(process.env.READS ?? 1000);
 const KEY = randomBytes(32).toString('base64url');
-const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `sekha_bench_ryw_${randomBytes(4).toString('hex')}`;
 
 async function main() {
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${dbName}`;
+  const db = await benchDatabase('ryw');
+  const url = new URL(db.url);
   const config = resolveConfig(
     `log_level = "silent"\n[database]\nurl = "${url}"\n[api]\nrate_limit_requests = 1000000\nrate_limit_burst = 100000\n[[api.keys]]\nname = "bench"\nkey = "${KEY}"\nscopes = ["read", "write"]\n`,
     {},
@@ -123,10 +117,7 @@ async function main() {
   redis?.disconnect();
   await projections.stop();
   await pools.close();
-  const drop = new pg.Client({ connectionString: server });
-  await drop.connect();
-  await drop.query(`drop database ${dbName} with (force)`);
-  await drop.end();
+  await db.drop();
 }
 
 main().catch((e) => {
