@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countEvents, createTestApp, sendJson, type TestApp } from '../support/testApp.js';
+import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 
 // Full Unicode in every string field of the writing bodies: control characters, NUL, lone surrogates,
@@ -8,7 +8,10 @@ import { prepareReadModel } from '../../src/projections/index.js';
 // naming the field with nothing written, and no request may be a 5xx. fast-check's default strings are
 // printable ASCII and never reach these.
 
-/** Requests per `npm test` run (the issue asks for at least 10,000). */
+/**
+ * Requests per `npm test` run (the issue asks for at least 10,000). Another count by hand:
+ *   UNICODE_RUNS=50000 npx vitest run test/security/unicodeFields.int.test.ts
+ */
 const RUNS = Number(process.env.UNICODE_RUNS ?? 10_000);
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((n) => String.fromCharCode(n));
@@ -64,19 +67,23 @@ const targets: Target[] = [
 
 describe('full Unicode in every string field', () => {
   it(`${RUNS} generated requests: no 5xx; NUL or a lone surrogate is a 400 naming the field, nothing written`, async () => {
-    // Requests run one at a time: the count after the last accepted write is what a rejection must leave.
-    let known = await countEvents(t.db);
+    // Each request has its own X-Request-Id, which every event it writes carries: after the run, every event
+    // written since the start must belong to an accepted request (one query at the end, not one per request).
+    const start = (await t.db.pool.query<{ p: string }>('select coalesce(max(global_position), 0)::text as p from events')).rows[0]!.p;
+    const rejected = new Map<string, string>();
+    const accepted = new Set<string>();
     await fc.assert(
       fc.asyncProperty(fc.nat(targets.length - 1), unicodeString, async (which, s) => {
         const target = targets[which]!;
         const url = target.method === 'GET' ? `/api/v1/conversations?label=${encodeURIComponent(s.replace(/\p{Cs}/gu, '\u0000'))}` : target.path();
         // No projector runs here: reads opt out of waiting for this client's own writes.
-        const res = await sendJson(t.app, target.method, url, target.body(s), { 'x-sekha-consistency': 'eventual' });
+        const requestId = `unicode-${cases}`;
+        const res = await sendJson(t.app, target.method, url, target.body(s), { 'x-sekha-consistency': 'eventual', 'x-request-id': requestId });
         cases++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         expect(res.status, `${target.route} ${target.field} ${JSON.stringify(s)} → ${res.status} ${JSON.stringify(res.body)}`).toBeLessThan(500);
-        if (res.status >= 400) expect(await countEvents(t.db), `${target.route} wrote on rejection`).toBe(known);
-        else if (target.method !== 'GET') known = await countEvents(t.db);
+        if (res.status >= 400) rejected.set(requestId, `${target.route} ${target.field} ${JSON.stringify(s)} → ${res.status}`);
+        else accepted.add(requestId);
         if (UNSTORABLE.test(s)) {
           expect(res.status, `${target.route} ${target.field} ${JSON.stringify(s)}`).toBe(400);
           expect(typeof res.body.details?.field, JSON.stringify(res.body)).toBe('string');
@@ -85,5 +92,13 @@ describe('full Unicode in every string field', () => {
       { numRuns: RUNS },
     );
     expect(cases).toBeGreaterThanOrEqual(RUNS);
+    const written = await t.db.pool.query<{ request_id: string | null; n: number }>(
+      "select metadata->>'request_id' as request_id, count(*)::int as n from events where global_position > $1 group by 1",
+      [start],
+    );
+    const strays = written.rows.filter((r) => !accepted.has(r.request_id ?? '')).map((r) => `${r.n} event(s) of ${r.request_id}: ${rejected.get(r.request_id ?? '') ?? 'no request of this run'}`);
+    expect(strays, 'events written by rejected requests').toEqual([]);
+    // The accepted writes did write (the check above is not vacuous).
+    expect(written.rows.length).toBeGreaterThan(0);
   }, 600_000);
 });
