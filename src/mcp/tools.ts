@@ -22,7 +22,6 @@ import { conversationExportJson, conversationMarkdown } from '../queries/exportF
 import { dryRunBody, pruneDryRun, pruneExecute } from '../commands/prune.js';
 import { memoryStats, statsQuery } from '../queries/stats.js';
 import type { ConversationRow } from '../queries/views.js';
-import { parsePosition, type Position } from '../eventstore/index.js';
 
 export type Answer = Result<unknown, ServiceError>;
 export interface Tool {
@@ -251,9 +250,9 @@ export async function runTool(deps: AppDeps, c: Context, tool: Tool, args: unkno
 }
 
 /** The position a writing tool's answer carries (`position`), if any. */
-function writePosition(data: unknown): Position | undefined {
+function writePosition(data: unknown): string | undefined {
   const raw = typeof data === 'object' && data !== null ? (data as { position?: unknown }).position : undefined;
-  return typeof raw === 'string' ? parsePosition(raw) : undefined;
+  return typeof raw === 'string' ? raw : undefined;
 }
 
 /** A tool's input as JSON Schema (what GET /mcp/tools and the MCP server's tools/list show). */

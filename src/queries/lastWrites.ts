@@ -1,18 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { LastWrites } from '../deps.js';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../eventstore/index.js';
-
-/**
- * The position of each actor's last acknowledged write, so that the actor's next reads wait for it
- * (read-your-writes for clients that cannot send `min_position`). Entries expire after `ttlMs`.
- */
-export interface LastWrites {
-  /** Remembers `position` for `actor` unless a later one is already remembered. */
-  remember(actor: string, position: Position): Promise<void>;
-  /** The actor's last write position, if one is remembered and not expired. */
-  pending(actor: string): Promise<Position | undefined> | Position | undefined;
-  /** The highest position each projection is known to have reached as the read pool sees it (monotonic). */
-  readonly reached: Map<string, Position>;
-}
 
 const later = (a: Position | undefined, b: Position | undefined) => (a === undefined ? b : b === undefined || comparePositions(a, b) >= 0 ? a : b);
 

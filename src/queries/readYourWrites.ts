@@ -2,12 +2,12 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../eventstore/index.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, LastWrites } from '../deps.js';
 import { apiError, errorResponse, unavailable, type ApiError } from '../http/errors.js';
 import { liveCheckpoint } from '../projections/checkpoints.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { requester, trustedProxies } from '../http/auth/network.js';
-import { inProcessLastWrites, type LastWrites } from './lastWrites.js';
+import { inProcessLastWrites } from './lastWrites.js';
 
 /** The query parameters of read-your-writes; spread them into a query route's `request.query` schema. */
 export const consistencyParams = (deps: AppDeps) => ({
@@ -138,10 +138,11 @@ function trustedOf(deps: AppDeps): (address: string) => boolean {
   return isTrusted;
 }
 
-/** Remembers `position` as the requester's last acknowledged write (what its next reads wait for). */
-export async function rememberWrite(deps: AppDeps, c: Context, position: Position): Promise<void> {
-  if (!deps.config.api.read_your_writes) return;
-  await lastWritesOf(deps).remember(requester(c, trustedOf(deps)), position);
+/** Remembers `position` ("<txid>:<pos>", as a write answers it) as the requester's last acknowledged write (what its next reads wait for). */
+export async function rememberWrite(deps: AppDeps, c: Context, position: string): Promise<void> {
+  const parsed = parsePosition(position);
+  if (!parsed || !deps.config.api.read_your_writes) return;
+  await lastWritesOf(deps).remember(requester(c, trustedOf(deps)), parsed);
 }
 
 /**
@@ -155,8 +156,7 @@ export function rememberWrites(deps: AppDeps): MiddlewareHandler {
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !deps.config.api.read_your_writes) return;
     if (c.res.status < 200 || c.res.status >= 300) return;
     const header = c.res.headers.get('x-sekha-position');
-    const position = header ? parsePosition(header) : undefined;
-    if (position) await rememberWrite(deps, c, position);
+    if (header) await rememberWrite(deps, c, header);
   };
 }
 
