@@ -72,8 +72,8 @@ export async function pruneSuggestions(d: AppDeps, input: z.infer<typeof pruneSu
     threshold_days: input.threshold_days,
     importance_threshold: input.importance_threshold,
     total_suggestions: r.total,
-    // What archiving the "archive" recommendations would save.
-    estimated_token_savings: r.suggestions.filter((s) => s.recommendation === 'archive').reduce((n, s) => n + s.token_estimate, 0),
+    // As POST /api/v1/prune/dry-run counts it: what archiving every suggestion would save.
+    estimated_token_savings: r.estimated_token_savings,
     suggestions: r.suggestions,
   }));
 }
