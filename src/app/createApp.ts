@@ -7,6 +7,7 @@ import { healthRoutes, type HealthCheck } from '../operations/health.js';
 import { limitBody, requireJsonBody } from '../http/middleware/jsonBody.js';
 import { requestContext } from '../http/middleware/requestId.js';
 import type { App } from '../http/openapi.js';
+import { rememberWrites } from '../queries/readYourWrites.js';
 import { acceptsNonJson, apiRoutes } from './routes.js';
 
 /** Registers routes on the app (deps already bound). */
@@ -30,6 +31,8 @@ export function createApp(deps: AppDeps, extras: AppExtras = {}): App {
   });
   app.use('*', requestContext({ logger: deps.logger }));
   for (const m of extras.middleware ?? []) app.use('*', m);
+  // After auth (which names the actor): each acknowledged write is remembered for the actor's next reads.
+  app.use('*', rememberWrites(deps));
   app.use('*', limitBody(deps.config.api.max_body_bytes));
   app.use('*', requireJsonBody({ except: acceptsNonJson }));
 

@@ -10,36 +10,52 @@ import { apiError, errorResponse } from '../http/errors.js';
 import { healthRoutes } from '../operations/health.js';
 import { metricsRoutes } from '../operations/metricsRoute.js';
 import { auth } from '../http/middleware/auth.js';
+import { hostGuard } from '../http/middleware/hostGuard.js';
 import { compress } from '../http/middleware/compress.js';
 import { recordEarlyAnswers, recordMetrics } from '../http/middleware/metrics.js';
 import { rateLimit } from '../http/middleware/rateLimit.js';
 import { requestContext } from '../http/middleware/requestId.js';
 import type { App } from '../http/openapi.js';
 import { readyRoutes } from '../operations/ready.js';
+import { redisLastWrites } from '../queries/lastWrites.js';
 
 export interface PlatformOptions {
   /** Shared rate-limit store (REDIS_URL); in-process buckets without it. */
   redis?: Redis;
   /** Prefix of rate-limit keys in Redis (tests use a unique one). */
   rateLimitPrefix?: string;
+  /** Prefix of the read-your-writes keys in Redis (tests use a unique one). */
+  lastWritesPrefix?: string;
 }
 
 /**
- * The platform around the routes, in order: early-answer metrics → CORS → auth → rate limit → metrics → compression
+ * The platform around the routes, in order: early-answer metrics → Host/Origin guard → CORS → auth → rate limit → metrics → compression
  * (request context comes before, body limit after, in createApp); plus /ready, /metrics, /openapi.json, /docs.
  * Uses `deps.metrics`, creating it when absent.
  */
 export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Required<Pick<AppExtras, 'middleware' | 'routes'>> {
   const api = deps.config.api;
   const metrics: Metrics = (deps.metrics ??= createMetrics());
+  // Each actor's last write, shared by every instance through Redis like the rate limits.
+  if (options.redis && !deps.lastWrites) {
+    deps.lastWrites = redisLastWrites(options.redis, {
+      ttlMs: api.read_your_writes_ttl_ms,
+      ...(options.lastWritesPrefix ? { keyPrefix: options.lastWritesPrefix } : {}),
+      onError: (e) => deps.logger.warn({ component: 'redis', err: { message: e.message } }, 'read-your-writes store unavailable; this instance remembers alone'),
+    });
+  }
   metrics.watchPool('write', deps.pools.write);
   if (deps.pools.separateRead) metrics.watchPool('read', deps.pools.read);
-  const middleware: MiddlewareHandler[] = [recordEarlyAnswers(metrics)];
+  const middleware: MiddlewareHandler[] = [
+    recordEarlyAnswers(metrics),
+    // Before CORS, so that a rebinding page's preflight is refused too.
+    hostGuard({ loopbackOnly: api.keys.length === 0, allowedHosts: deps.config.server.allowed_hosts, corsOrigins: api.cors_origins }),
+  ];
   if (api.cors_origins.length > 0) {
     middleware.push(
       cors({
         origin: api.cors_origins.includes('*') ? '*' : api.cors_origins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id', 'X-Sekha-Position'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id', 'X-Sekha-Position', 'X-Sekha-Consistency'],
         exposeHeaders: ['X-Request-Id', 'X-Sekha-Position', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
         maxAge: 600,
       }),

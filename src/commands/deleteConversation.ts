@@ -15,7 +15,7 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
     method: 'delete',
     path: '/api/v1/conversations/{id}',
     tags: ['conversations'],
-    summary: 'Delete a conversation (it answers 410 afterwards); `purge=true` (admin) also redacts its content in the event log',
+    summary: 'Delete a conversation (it answers 404 `deleted` afterwards); `purge=true` (admin) also redacts its content in the event log',
     request: {
       params: conversationIdParams,
       query: z.object({
@@ -31,8 +31,7 @@ export const deleteConversationRoute = (deps: AppDeps) => (app: App) => {
         content: { 'application/json': { schema: z.object({ id: z.string(), deleted: z.literal(true), position: z.string() }) } },
       },
       ...errorResponses,
-      404: { description: 'Unknown conversation' },
-      410: { description: 'Already deleted (a purge is still allowed)' },
+      404: { description: 'Unknown conversation (`code: "not_found"`), or already deleted (`code: "deleted"`; a purge is still allowed)' },
     },
   });
   register(app, route, (c) => {

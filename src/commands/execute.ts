@@ -12,6 +12,7 @@ import {
   type ConversationState,
   type DomainError,
 } from '../domain/conversation/index.js';
+import { conversationDeleted, type ConversationDeleted } from '../http/errors.js';
 import { forgetStream, loadStream, rememberStream } from './streamStates.js';
 import {
   START,
@@ -46,7 +47,7 @@ export interface CommandOutcome {
   replayed: boolean;
 }
 
-export type CommandError = DomainError | AppendError | { type: 'idempotency_key_reused' };
+export type CommandError = Exclude<DomainError, 'CONVERSATION_DELETED'> | ConversationDeleted | AppendError | { type: 'idempotency_key_reused' };
 
 // Event ids derived from (actor, Idempotency-Key, index) make a retried request find its first append.
 const IDEMPOTENCY_NAMESPACE = '8a7c4a51-51f4-4b8e-9a3e-2f0f4c1d9e6b';
@@ -119,7 +120,11 @@ export async function executeCommand(
       return err({ type: 'version_conflict', streamId, expected: ifMatch, actual: version });
     }
     const decided = decide(command, state);
-    if (decided.isErr()) return err(decided.error);
+    if (decided.isErr()) {
+      // A deleted conversation's last change is its deletion: say when.
+      if (decided.error === 'CONVERSATION_DELETED') return err(conversationDeleted(state.status === 'empty' ? undefined : state.updated_at));
+      return err(decided.error);
+    }
     if (decided.value.length === 0) {
       return ok({ conversationId, state, version, position, events: [], replayed: false });
     }

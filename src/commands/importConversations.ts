@@ -9,7 +9,7 @@ import { folderSchema, labelSchema, messageSchema } from '../http/schemas.js';
 import { formatPosition, type Position } from '../eventstore/index.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, errorResponse, type ApiError, type ServiceError } from '../http/errors.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { errorResponses, register, unstorableError, unstorableField, type App } from '../http/openapi.js';
 import { parseChatGpt, parseChatGptConversation } from '../memory/importChatGpt.js';
 import { parseClaude, parseClaudeConversation } from '../memory/importClaude.js';
 import { parseMarkdown } from '../memory/importMarkdown.js';
@@ -147,6 +147,8 @@ export const importRoute = (deps: AppDeps) => (app: App) => {
     async (c) => {
       const request = await readImportRequest(c);
       if (request.isErr()) return errorResponse(c, request.error);
+      const unstorable = unstorableField(request.value);
+      if (unstorable) return errorResponse(c, unstorableError(unstorable));
       const context = commandContext(c, request.value);
       if (context.isErr()) return errorResponse(c, context.error);
       const imported = await importExport(deps, request.value, context.value);

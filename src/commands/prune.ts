@@ -80,7 +80,7 @@ export async function pruneExecute(deps: AppDeps, ids: string[], context: Comman
     const ctx = context.idempotency ? { ...context, idempotency: { key: `${context.idempotency.key}#${id}`, requestHash: context.idempotency.requestHash } } : context;
     const outcome = await executeCommand(deps.store, id, { type: 'Archive', at, data: {} }, ctx);
     if (outcome.isErr()) {
-      if (outcome.error === 'CONVERSATION_NOT_FOUND' || outcome.error === 'CONVERSATION_DELETED') {
+      if (outcome.error === 'CONVERSATION_NOT_FOUND' || (typeof outcome.error === 'object' && outcome.error.type === 'conversation_deleted')) {
         notFound.push(id);
         continue;
       }

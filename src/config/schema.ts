@@ -79,6 +79,13 @@ export const configSchema = z.strictObject({
           z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'allowed: IP addresses or CIDR ranges such as 10.0.0.0/8' })),
         )
         .default([]),
+      // Host names served besides loopback ones (DNS-rebinding guard); with API keys, when set, only these.
+      allowed_hosts: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+          z.array(z.string().regex(/^[A-Za-z0-9.:[\]_-]+$/, 'allowed: host names such as memory.example.com (no scheme, no port)')),
+        )
+        .default([]),
     })
     .prefault({}),
   database: z
@@ -115,6 +122,8 @@ export const configSchema = z.strictObject({
       max_metadata_depth: positiveInt.default(16),
       read_wait_default_ms: nonNegativeInt.default(2000),
       read_wait_max_ms: nonNegativeInt.default(10_000),
+      read_your_writes: bool.default(true),
+      read_your_writes_ttl_ms: positiveInt.default(60_000),
     })
     .prefault({}),
   embedding: z

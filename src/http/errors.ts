@@ -27,11 +27,13 @@ export const STATUS_OF = {
   insufficient_scope: 403,
   forbidden: 403,
   loopback_only: 403,
+  host_not_allowed: 403,
+  origin_not_allowed: 403,
   not_found: 404,
   unknown_tool: 404,
   conflict: 409,
   version_conflict: 409,
-  gone: 410,
+  deleted: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
@@ -59,8 +61,19 @@ export const unavailable = (what: string, retryAfterSeconds = 1): ApiError => ({
   retryAfterSeconds,
 });
 
+/** A conversation that was deleted, and when (a read or a write of it answers 404 `deleted`). */
+export interface ConversationDeleted {
+  type: 'conversation_deleted';
+  deleted_at: string | undefined;
+}
+
+export const conversationDeleted = (deletedAt: string | Date | undefined): ConversationDeleted => ({
+  type: 'conversation_deleted',
+  deleted_at: deletedAt === undefined ? undefined : new Date(deletedAt).toISOString(),
+});
+
 /** Errors every layer may return; the one place that turns them into HTTP status codes. */
-export type ServiceError = DomainError | AppendError | SearchError | { type: 'idempotency_key_reused' } | ApiError;
+export type ServiceError = DomainError | AppendError | SearchError | { type: 'idempotency_key_reused' } | ConversationDeleted | ApiError;
 
 export function toApiError(error: ServiceError): ApiError {
   if (typeof error === 'string') {
@@ -70,7 +83,7 @@ export function toApiError(error: ServiceError): ApiError {
       case 'CONVERSATION_EXISTS':
         return apiError('conflict', 'conversation already exists');
       case 'CONVERSATION_DELETED':
-        return apiError('gone', 'conversation was deleted');
+        return toApiError(conversationDeleted(undefined));
       default: {
         const unhandled: never = error;
         return unhandled;
@@ -87,6 +100,9 @@ export function toApiError(error: ServiceError): ApiError {
     case 'idempotency_mismatch':
     case 'idempotency_key_reused':
       return apiError('idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+    case 'conversation_deleted':
+      // 404, not 410: clients map only 404 to "not found" (and some retry a 410).
+      return apiError('deleted', error.deleted_at ? `conversation was deleted at ${error.deleted_at}` : 'conversation was deleted', error.deleted_at ? { deleted_at: error.deleted_at } : undefined);
     case 'store_unavailable':
       return unavailable('the event store');
     case 'invalid_value':

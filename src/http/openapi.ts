@@ -1,22 +1,20 @@
-import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { OpenAPIHono, RouteConfig, RouteHandler, z } from '@hono/zod-openapi';
 import { describeRule, ruleOr, withScope, type ScopeRule } from './auth/scopes.js';
-import { apiError, errorResponse } from './errors.js';
+import { apiError, errorResponse, type ApiError } from './errors.js';
+import { lenientJsonBody } from './lenientBody.js';
 
-// In a `u` regex a surrogate pair is one code point, so this matches only lone surrogates.
-const LONE_SURROGATE = /\p{Cs}/u;
+// PostgreSQL cannot store NUL in text or jsonb, nor a lone surrogate (JSON can escape one: "\ud800").
+// In a `u` regex a surrogate pair is one code point, so \p{Cs} matches only lone surrogates.
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
 
-/**
- * The path of the first string (or key) in a JSON value that is not well-formed Unicode: JSON can
- * escape a lone surrogate (`"\ud800"`), PostgreSQL cannot store one.
- */
-export function illFormedField(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : undefined;
+/** The path of the first string (or key) in a value that PostgreSQL cannot store; undefined when all can be. */
+export function unstorableField(value: unknown, path = 'body'): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, v] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (LONE_SURROGATE.test(key)) return at;
-    const found = illFormedField(v, at);
+    const at = path === 'body' ? key : `${path}.${key}`;
+    if (UNSTORABLE.test(key)) return at;
+    const found = unstorableField(v, at);
     if (found) return found;
   }
   return undefined;
@@ -24,6 +22,10 @@ export function illFormedField(value: unknown, path = ''): string | undefined {
 
 /** The context of a route's handler: `c.req.valid(…)` answers what the route's zod schemas output. */
 export type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R>>[0];
+
+/** The 400 for a field PostgreSQL cannot store, before anything is written. */
+export const unstorableError = (field: string): ApiError =>
+  apiError('invalid_input', `${field}: must not contain NUL (\\u0000) or lone surrogates, which cannot be stored`, { field, reason: 'unstorable character' });
 
 /** The app type every route module registers on. */
 export type App = OpenAPIHono;
@@ -39,17 +41,24 @@ export function register<R extends RouteConfig>(
   /** The scope the route needs, declared with it (default: read for GET, write otherwise). */
   scope?: ScopeRule,
 ): void {
-  const hasJsonBody = route.request?.body?.content?.['application/json'] !== undefined;
+  const body = route.request?.body;
+  const jsonContent = body?.content?.['application/json'];
+  const jsonSchema = jsonContent && 'schema' in jsonContent ? jsonContent.schema : undefined;
   const checked: typeof handler = (c) => {
-    // Any route's body: the check needs no more than `unknown` of it.
-    const field = hasJsonBody ? illFormedField((c.req as { valid(target: 'json'): unknown }).valid('json')) : undefined;
-    if (field) {
-      return errorResponse(c, apiError('invalid_input', `${field}: must be well-formed Unicode (no lone surrogates)`, { field, reason: 'lone surrogate' }));
-    }
+    // Any route's input: the check needs no more than `unknown` of it.
+    const valid = (target: 'json' | 'query' | 'param') => (c.req as unknown as { valid(t: string): unknown }).valid(target);
+    const field =
+      (jsonSchema ? unstorableField(valid('json')) : undefined) ??
+      (route.request?.query ? unstorableField(valid('query'), 'query') : undefined) ??
+      (route.request?.params ? unstorableField(valid('param'), 'path') : undefined);
+    if (field) return errorResponse(c, unstorableError(field));
     return handler(c);
   };
+  // Existing clients send empty bodies with a JSON Content-Type, and null for absent fields.
+  const lenient = jsonSchema instanceof Object && 'safeParse' in jsonSchema ? [lenientJsonBody(jsonSchema as z.ZodType, body?.required === true)] : [];
+  const middleware = [...(route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware]), ...lenient];
   const rule = ruleOr(scope, route.method);
-  app.openapi({ ...route, 'x-required-scope': describeRule(rule) }, withScope(rule, checked) as never);
+  app.openapi({ ...route, middleware, 'x-required-scope': describeRule(rule) }, withScope(rule, checked) as never);
 }
 
 /** Standard error responses for the OpenAPI document. */
@@ -61,9 +70,13 @@ export const errorResponses = {
   503: { description: 'A dependency is down; see Retry-After' },
 } as const;
 
+/** The 404 of a route that reads one conversation. */
+export const conversationReadErrors = {
+  404: { description: 'Unknown conversation (`code: "not_found"`), or deleted (`code: "deleted"`, `details.deleted_at`)' },
+} as const;
+
 /** The error responses of a write to an existing conversation, besides the standard ones. */
 export const conversationWriteErrors = {
-  404: { description: 'Unknown conversation' },
+  404: { description: 'Unknown conversation (`code: "not_found"`), or deleted (`code: "deleted"`, `details.deleted_at`)' },
   409: { description: 'If-Match version conflict' },
-  410: { description: 'Conversation deleted' },
 } as const;

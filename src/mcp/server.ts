@@ -4,16 +4,17 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { err } from 'neverthrow';
 import { commandContext } from '../commands/http.js';
-import { dryRunBody, pruneDryRun } from '../commands/prune.js';
 import { summarize, summarizeBody } from '../commands/summarize.js';
 import type { AppDeps } from '../deps.js';
 import { grants, toolScope } from '../http/auth/scopes.js';
-import { apiError, toApiError, validationError, type ServiceError } from '../http/errors.js';
+import { apiError, toApiError, type ServiceError } from '../http/errors.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
+import { SUMMARIES } from '../projections/summaries.js';
 import { conversationExportJson, conversationMarkdown } from '../queries/exportFormats.js';
 import { loadConversation, loadConversations } from '../queries/loadConversation.js';
 import { memoryStats } from '../queries/stats.js';
 import { VERSION } from '../version.js';
-import { inputJsonSchema, tools, type Tool } from './tools.js';
+import { inputJsonSchema, pruneSuggestions, pruneSuggestionsInput, runTool, tools, type Tool } from './tools.js';
 
 const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
 
@@ -28,11 +29,13 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
     memory_get_conversation: {
       description: 'One conversation with its messages (as JSON; the text is Markdown).',
       input: z.object({ conversation_id: uuid }),
+      readsFrom: [READ_MODEL],
       run: async (d, _c, input) => (await loadConversation(d.pools.read, input.conversation_id)).map((l) => ({ ...conversationExportJson(l), markdown: conversationMarkdown(l) })),
     },
     memory_summarize: {
       description: "Summarize a conversation's latest day, week or month and record the summary.",
       input: summarizeBody,
+      readsFrom: [READ_MODEL, SUMMARIES],
       async run(d, c, input) {
         const context = commandContext(c, input);
         if (context.isErr()) return err(context.error);
@@ -40,9 +43,11 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
       },
     },
     memory_prune_suggestions: {
-      description: 'Conversations worth archiving: untouched for threshold_days, unpinned, below importance_threshold; with token estimates. Changes nothing.',
-      input: dryRunBody,
-      run: (d, _c, input) => pruneDryRun(d, input),
+      description: 'Conversations worth archiving: untouched for threshold_days (default 30), unpinned, below importance_threshold (default 5); with token estimates. Changes nothing.',
+      input: pruneSuggestionsInput,
+      readsFrom: [READ_MODEL],
+      // The shape of memory_prune's dry run (upstream's).
+      run: (d, _c, input) => pruneSuggestions(d, input),
     },
   };
 }
@@ -96,10 +101,9 @@ export function createMcpServer(deps: AppDeps, c: Context): McpServer {
     if (!grants(scopes, scope)) {
       return toolError(apiError('insufficient_scope', `the tool ${name} needs the ${scope} scope; the key "${c.get('actor')}" has ${scopes.join(', ')}`));
     }
-    const parsed = tool.input.safeParse(request.params.arguments ?? {});
-    if (!parsed.success) return toolError(validationError(parsed.error, 'json'));
     try {
-      return (await tool.run(deps, c, parsed.data)).match(toolResult, toolError);
+      // As the REST tool route runs it: input checks, read-your-writes, the write remembered.
+      return (await runTool(deps, c, tool, request.params.arguments ?? {})).match(toolResult, toolError);
     } catch (e) {
       deps.logger.error({ err: { message: (e as Error).message, stack: (e as Error).stack }, tool: name }, 'MCP tool failed');
       return toolError(apiError('internal', 'internal error; the request id identifies it in the logs'));

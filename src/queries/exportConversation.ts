@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { conversationIdParams, folderSchema, labelSchema } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { conversationReadErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { loadConversation, loadConversations } from './loadConversation.js';
 import { conversationExportJson, conversationMarkdown } from './exportFormats.js';
@@ -38,7 +38,7 @@ export const exportRoutes = (deps: AppDeps) => (app: App) => {
       summary: 'One conversation with its messages, as JSON or Markdown (text/markdown)',
       middleware: [readYourWrites(deps)] as const,
       request: { params: conversationIdParams, query: z.object({ format, ...consistencyParams(deps) }) },
-      responses: { 200: { description: 'The conversation' }, ...errorResponses, 404: { description: 'Unknown conversation' }, 410: { description: 'Deleted' } },
+      responses: { 200: { description: 'The conversation' }, ...errorResponses, ...conversationReadErrors },
     }),
     async (c) => {
       const { id } = c.req.valid('param');

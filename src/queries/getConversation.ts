@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { conversationIdParams } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
-import { errorResponse, toApiError } from '../http/errors.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { conversationDeleted, errorResponse, toApiError } from '../http/errors.js';
+import { conversationReadErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { readQuery } from './sql.js';
 import { conversationAnswer, conversationSchema } from '../http/schemas.js';
@@ -28,8 +28,7 @@ const route = (deps: AppDeps) =>
     responses: {
       200: { description: 'The conversation', content: { 'application/json': { schema: conversationSchema.extend({ messages: z.array(messageViewSchema).optional() }) } } },
       ...errorResponses,
-      404: { description: 'Unknown conversation' },
-      410: { description: 'Deleted conversation' },
+      ...conversationReadErrors,
     },
   });
 
@@ -41,7 +40,7 @@ export const getConversationRoute = (deps: AppDeps) => (app: App) => {
     if (found.isErr()) return errorResponse(c, found.error);
     const row = found.value[0];
     if (!row) return errorResponse(c, toApiError('CONVERSATION_NOT_FOUND'));
-    if (row.status === 'deleted') return errorResponse(c, toApiError('CONVERSATION_DELETED'));
+    if (row.status === 'deleted') return errorResponse(c, conversationDeleted(row.updated_at));
     if (!include?.includes('messages')) return c.json(conversationAnswer(row));
     const messages = await readQuery<MessageRow>(deps.pools.read, `select ${MESSAGE_COLUMNS} from messages m where m.conversation_id = $1 order by m.seq`, [id]);
     if (messages.isErr()) return errorResponse(c, messages.error);

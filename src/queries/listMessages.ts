@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { conversationIdParams } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
-import { errorResponse, toApiError } from '../http/errors.js';
-import { errorResponses, register, type App } from '../http/openapi.js';
+import { conversationDeleted, errorResponse, toApiError } from '../http/errors.js';
+import { conversationReadErrors, errorResponses, register, type App } from '../http/openapi.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { sizeParam } from './params.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
@@ -33,8 +33,7 @@ const route = (deps: AppDeps) =>
         },
       },
       ...errorResponses,
-      404: { description: 'Unknown conversation' },
-      410: { description: 'Deleted conversation' },
+      ...conversationReadErrors,
     },
   });
 
@@ -49,11 +48,11 @@ export const listMessagesRoute = (deps: AppDeps) => (app: App) => {
       afterSeq = cursor.value.seq;
     }
     const limit = q.limit ?? 50;
-    const conversation = await readQuery<{ status: string }>(deps.pools.read, 'select status from conversations where id = $1', [id]);
+    const conversation = await readQuery<{ status: string; updated_at: Date }>(deps.pools.read, 'select status, updated_at from conversations where id = $1', [id]);
     if (conversation.isErr()) return errorResponse(c, conversation.error);
-    const status = conversation.value[0]?.status;
-    if (!status) return errorResponse(c, toApiError('CONVERSATION_NOT_FOUND'));
-    if (status === 'deleted') return errorResponse(c, toApiError('CONVERSATION_DELETED'));
+    const found = conversation.value[0];
+    if (!found) return errorResponse(c, toApiError('CONVERSATION_NOT_FOUND'));
+    if (found.status === 'deleted') return errorResponse(c, conversationDeleted(found.updated_at));
     const rows = await readQuery<MessageRow>(
       deps.pools.read,
       `select ${MESSAGE_COLUMNS} from messages m where m.conversation_id = $1 and m.seq > $2 order by m.seq limit $3`,

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import type pg from 'pg';
-import { toApiError, type ApiError } from '../http/errors.js';
+import { conversationDeleted, toApiError, type ApiError } from '../http/errors.js';
 import { conversationConditions } from './conversationFilters.js';
 import { readQuery } from './sql.js';
 import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, type ConversationRow, type MessageRow } from './views.js';
@@ -16,7 +16,7 @@ export async function loadConversation(pool: pg.Pool, id: string): Promise<Resul
   if (found.isErr()) return err(found.error);
   const conversation = found.value[0];
   if (!conversation) return err(toApiError('CONVERSATION_NOT_FOUND'));
-  if (conversation.status === 'deleted') return err(toApiError('CONVERSATION_DELETED'));
+  if (conversation.status === 'deleted') return err(toApiError(conversationDeleted(conversation.updated_at)));
   const messages = await readQuery<MessageRow>(pool, `select ${MESSAGE_COLUMNS} from messages m where m.conversation_id = $1 order by m.seq`, [id]);
   if (messages.isErr()) return err(messages.error);
   return ok({ conversation, messages: messages.value });

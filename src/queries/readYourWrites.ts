@@ -2,10 +2,12 @@ import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { err, ok, type Result } from 'neverthrow';
 import { comparePositions, formatPosition, parsePosition, type Position } from '../eventstore/index.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, LastWrites } from '../deps.js';
 import { apiError, errorResponse, unavailable, type ApiError } from '../http/errors.js';
 import { liveCheckpoint } from '../projections/checkpoints.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
+import { requester, trustedProxies } from '../http/auth/network.js';
+import { inProcessLastWrites } from './lastWrites.js';
 
 /** The query parameters of read-your-writes; spread them into a query route's `request.query` schema. */
 export const consistencyParams = (deps: AppDeps) => ({
@@ -42,14 +44,22 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  * holds when reads go to a replica). In the projecting process the progress bus wakes the wait; the
  * read pool is polled too, because a replica lags behind the bus. Times out with a 503 + Retry-After.
  */
-export async function waitForPosition(deps: AppDeps, names: readonly string[], target: Position, waitMs: number): Promise<Result<void, ApiError>> {
+export async function waitForPosition(
+  deps: AppDeps,
+  names: readonly string[],
+  target: Position,
+  waitMs: number,
+  options: { skipMissing?: boolean } = {},
+): Promise<Result<void, ApiError>> {
   const deadline = Date.now() + waitMs;
   const pending = new Set(names);
   for (let round = 0; ; round++) {
     for (const name of [...pending]) {
       try {
         const cp = await liveCheckpoint(deps.pools.read, name);
-        if (cp && comparePositions(cp.position, target) >= 0) pending.delete(name);
+        // An implicit wait does not wait for a projection that does not run here at all.
+        if ((cp && comparePositions(cp.position, target) >= 0) || (!cp && options.skipMissing)) pending.delete(name);
+        if (cp) noteReached(deps, name, cp.position);
       } catch {
         return err(unavailable('the read database'));
       }
@@ -90,24 +100,100 @@ function waitFor(c: Context, deps: AppDeps): Result<number, ApiError> {
   return ok(Number(raw));
 }
 
+/** The store of actors' last writes of this app: `deps.lastWrites`, created in process when absent. */
+export function lastWritesOf(deps: AppDeps): LastWrites {
+  return (deps.lastWrites ??= inProcessLastWrites(deps.config.api.read_your_writes_ttl_ms));
+}
+
+/** Records that projection `name` has reached `position` as the read pool sees it. */
+function noteReached(deps: AppDeps, name: string, position: Position): void {
+  const reached = lastWritesOf(deps).reached;
+  const known = reached.get(name);
+  if (!known || comparePositions(position, known) > 0) reached.set(name, position);
+}
+
+// In the projecting process (and without a replica) the progress bus says what the read pool sees.
+const listening = new WeakSet<object>();
+function followProgress(deps: AppDeps): void {
+  const bus = deps.progress;
+  if (!bus || deps.pools.separateRead || listening.has(bus)) return;
+  listening.add(bus);
+  bus.on('progress', (p) => noteReached(deps, p.name, p.position));
+}
+
+/** True when every projection in `names` is known (without asking the database) to have reached `target`. */
+function knownReached(deps: AppDeps, names: readonly string[], target: Position): boolean {
+  const reached = lastWritesOf(deps).reached;
+  return names.every((name) => {
+    const at = reached.get(name);
+    return at !== undefined && comparePositions(at, target) >= 0;
+  });
+}
+
+// Built once per app: the hot path of every read names its requester.
+const trustedByDeps = new WeakMap<AppDeps, (address: string) => boolean>();
+function trustedOf(deps: AppDeps): (address: string) => boolean {
+  let isTrusted = trustedByDeps.get(deps);
+  if (!isTrusted) trustedByDeps.set(deps, (isTrusted = trustedProxies(deps.config.server.trusted_proxies)));
+  return isTrusted;
+}
+
+/** Remembers `position` ("<txid>:<pos>", as a write answers it) as the requester's last acknowledged write (what its next reads wait for). */
+export async function rememberWrite(deps: AppDeps, c: Context, position: string): Promise<void> {
+  const parsed = parsePosition(position);
+  if (!parsed || !deps.config.api.read_your_writes) return;
+  await lastWritesOf(deps).remember(requester(c, trustedOf(deps)), parsed);
+}
+
 /**
- * Read-your-writes for a query route: when the request carries `min_position` (or X-Sekha-Position),
- * wait (bounded by `wait_ms`, default `api.read_wait_default_ms`) until the projections it reads have
- * passed it. Use on every query route: `middleware: [readYourWrites(deps)]` in createRoute.
+ * Remembers the position of each acknowledged write (any 2xx write answering X-Sekha-Position) for
+ * its actor, before the answer leaves, so that the actor's next read waits for it.
+ */
+export function rememberWrites(deps: AppDeps): MiddlewareHandler {
+  return async function rememberWritesMiddleware(c, next) {
+    await next();
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !deps.config.api.read_your_writes) return;
+    if (c.res.status < 200 || c.res.status >= 300) return;
+    const header = c.res.headers.get('x-sekha-position');
+    if (header) await rememberWrite(deps, c, header);
+  };
+}
+
+/**
+ * Read-your-writes for a query route: it waits (bounded by `wait_ms`, default `api.read_wait_default_ms`)
+ * until the projections it reads have passed the request's `min_position` (or X-Sekha-Position), or,
+ * without one, the position of this actor's last acknowledged write (unless `X-Sekha-Consistency:
+ * eventual`). Nothing pending, or known reached: no database round trip. Use on every query route:
+ * `middleware: [readYourWrites(deps)]` in createRoute.
  *
  * @param projections the projections the route reads; default the read model.
  */
 export function readYourWrites(deps: AppDeps, projections: readonly string[] = [READ_MODEL]): MiddlewareHandler {
   return async function readYourWritesMiddleware(c, next) {
-    const position = requestedPosition(c);
-    if (position.isErr()) return errorResponse(c, position.error);
-    if (position.value) {
-      const waitMs = waitFor(c, deps);
-      if (waitMs.isErr()) return errorResponse(c, waitMs.error);
-      const waited = await waitForPosition(deps, projections, position.value, waitMs.value);
-      if (waited.isErr()) return errorResponse(c, waited.error);
-    }
+    const readable = await awaitOwnWrites(deps, c, projections);
+    if (readable.isErr()) return errorResponse(c, readable.error);
     await next();
     return undefined;
   };
+}
+
+/**
+ * What readYourWrites does before a read, for callers that are not a route of their own (the MCP
+ * server's tools): waits for the request's position, else the actor's last write; an error to answer.
+ */
+export async function awaitOwnWrites(deps: AppDeps, c: Context, projections: readonly string[]): Promise<Result<void, ApiError>> {
+  const position = requestedPosition(c);
+  if (position.isErr()) return err(position.error);
+  let target = position.value;
+  let implicit = false;
+  if (!target && deps.config.api.read_your_writes && c.req.header('x-sekha-consistency')?.trim().toLowerCase() !== 'eventual') {
+    followProgress(deps);
+    target = await lastWritesOf(deps).pending(requester(c, trustedOf(deps)));
+    implicit = true;
+  }
+  if (!target || knownReached(deps, projections, target)) return ok(undefined);
+  const waitMs = waitFor(c, deps);
+  if (waitMs.isErr()) return err(waitMs.error);
+  return waitForPosition(deps, projections, target, waitMs.value, { skipMissing: implicit });
 }

@@ -122,7 +122,7 @@ describe('If-Match', () => {
 });
 
 describe('DELETE', () => {
-  it('deletes, then every later write is 410 and writes nothing', async () => {
+  it('deletes, then every later write is 404 "deleted" (saying when) and writes nothing', async () => {
     const { id } = await create();
     const res = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`);
     expect(res.status).toBe(200);
@@ -141,7 +141,8 @@ describe('DELETE', () => {
       await sendJson(t.app, 'POST', `/api/v1/conversations/${id}/messages`, { messages: [{ role: 'user', content: 'x' }] }),
       await sendJson(t.app, 'DELETE', `/api/v1/conversations/${id}`),
     ];
-    for (const r of later) expect([r.status, r.body.code]).toEqual([410, 'gone']);
+    for (const r of later) expect([r.status, r.body.code, r.body.details?.deleted_at]).toEqual([404, 'deleted', expect.any(String)]);
+    expect(Date.parse(later[0]!.body.details.deleted_at)).toBeGreaterThan(0);
     expect(await countEvents(t.db)).toBe(before);
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,7 +100,8 @@ describe('auth with configured keys', () => {
   it('admin (configured as a digest) may purge, and admin grants read and write', async () => {
     const created = await sendJson(t.app, 'POST', '/api/v1/conversations', newConversation, bearer(ADMIN));
     expect(created.status).toBe(201);
-    expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, bearer(ADMIN))).status).toBe(200);
+    // No projector runs here: without opting out, the read would wait for the admin's own write (503).
+    expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, { ...bearer(ADMIN), 'x-sekha-consistency': 'eventual' })).status).toBe(200);
     const purge = await sendJson(t.app, 'DELETE', `/api/v1/conversations/${created.body.id}?purge=true`, undefined, bearer(ADMIN));
     expect(purge.status).toBe(200);
   });
@@ -170,6 +172,103 @@ describe('auth with no keys: loopback clients only', () => {
       expect((await fetch(`http://${external!.address}:${port}/health`)).status).toBe(200);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+/** A request over a real socket with a Host (and other headers) of our choosing (fetch would not send a false Host). */
+function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text || 'null') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('DNS rebinding: web pages are kept out of the loopback mode', () => {
+  let t: TestApp;
+  let server: ServerType;
+  let port: number;
+  beforeAll(async () => {
+    t = await createTestApp({ config: { server: { allowed_hosts: ['memory.lan'] } }, extras: (deps) => platformExtras(deps) });
+    await prepareReadModel(t.deps.pools);
+    port = await freePort();
+    server = await new Promise((r) => {
+      const s = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port }, () => r(s));
+    });
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    await t.close();
+  });
+
+  it('a loopback connection whose Host is a foreign name (evil.example:8080) is refused 403 with how to allow a host; nothing is written', async () => {
+    const { rows: before } = await t.db.pool.query<{ n: number }>('select count(*)::int as n from events');
+    for (const [method, path, body] of [
+      ['GET', '/api/v1/conversations', undefined],
+      ['POST', '/api/v1/conversations', JSON.stringify(newConversation)],
+    ] as const) {
+      const res = await rawRequest(port, method, path, { host: 'evil.example:8080' }, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body.code).toBe('host_not_allowed');
+      expect(res.body.error).toMatch(/server\.allowed_hosts/);
+    }
+    const { rows: after } = await t.db.pool.query<{ n: number }>('select count(*)::int as n from events');
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+
+  it('serves loopback Host names on any port, and server.allowed_hosts', async () => {
+    for (const host of ['localhost', 'localhost:8080', '127.0.0.1:1', '[::1]:8080', 'LOCALHOST.', 'memory.lan:8080', 'memory.lan']) {
+      const res = await rawRequest(port, 'GET', '/api/v1/conversations', { host });
+      expect(res.status, host).toBe(200);
+    }
+    for (const host of ['localhost.evil.example', '127.0.0.1.nip.io', 'memory.lan.evil.example', 'evil.example']) {
+      expect((await rawRequest(port, 'GET', '/api/v1/conversations', { host })).status, host).toBe(403);
+    }
+  });
+
+  it('refuses a request whose Origin is not loopback (a page’s fetch), and serves loopback origins', async () => {
+    for (const origin of ['http://evil.example', 'https://evil.example:8080', 'null', 'http://127.0.0.1.evil.example']) {
+      const res = await rawRequest(port, 'POST', '/api/v1/conversations', { host: `127.0.0.1:${port}`, origin }, JSON.stringify(newConversation));
+      expect(res.status, origin).toBe(403);
+      expect(res.body.code).toBe('origin_not_allowed');
+      expect(res.body.error).toMatch(/allowed_hosts/);
+    }
+    for (const origin of [`http://localhost:${port}`, 'http://127.0.0.1:3000', 'http://[::1]:5173', 'http://memory.lan']) {
+      expect((await rawRequest(port, 'GET', '/api/v1/conversations', { host: `127.0.0.1:${port}`, origin })).status, origin).toBe(200);
+    }
+  });
+
+  it('probes stay open whatever the Host', async () => {
+    expect((await rawRequest(port, 'GET', '/health', { host: '10.0.0.7:8080' })).status).toBe(200);
+  });
+});
+
+describe('with API keys, server.allowed_hosts still applies when set', () => {
+  const KEY = 'h'.repeat(40);
+  it('serves any Host without allowed_hosts; only allowed (and loopback) ones with it', async () => {
+    const open = await createTestApp({ config: { api: { keys: [{ name: 'k', key: KEY, scopes: ['read'] }] } }, extras: (deps) => platformExtras(deps) });
+    const strict = await createTestApp({
+      config: { server: { allowed_hosts: ['memory.example.com'] }, api: { keys: [{ name: 'k', key: KEY, scopes: ['read'] }] } },
+      extras: (deps) => platformExtras(deps),
+    });
+    try {
+      await prepareReadModel(open.deps.pools);
+      await prepareReadModel(strict.deps.pools);
+      const get = (app: TestApp, host: string) => app.app.request('/api/v1/conversations', { headers: { ...bearer(KEY), host } });
+      expect((await get(open, 'anything.example')).status).toBe(200);
+      expect((await get(strict, 'memory.example.com:443')).status).toBe(200);
+      expect((await get(strict, 'localhost:8080')).status).toBe(200);
+      const refused = await get(strict, 'other.example');
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { code: string }).code).toBe('host_not_allowed');
+    } finally {
+      await open.close();
+      await strict.close();
     }
   });
 });

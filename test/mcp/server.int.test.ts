@@ -58,6 +58,7 @@ const TOOLS = [
   'memory_search',
   'memory_update',
   'memory_get_context',
+  'memory_assemble_context',
   'memory_export',
   'memory_stats',
   'memory_get_conversation',
@@ -83,7 +84,9 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(tools.map((x) => x.name).sort()).toEqual([...TOOLS].sort());
     const store = tools.find((x) => x.name === 'memory_store')!;
     expect(store.inputSchema).toMatchObject({ type: 'object', properties: { label: { type: 'string' }, messages: { type: 'array' } } });
-    expect(tools.find((x) => x.name === 'memory_get_context')!.inputSchema.required).toEqual(['query']);
+    // Upstream's memory_get_context: one conversation's details; context assembly has its own name.
+    expect(tools.find((x) => x.name === 'memory_get_context')!.inputSchema.required).toEqual(['conversation_id']);
+    expect(tools.find((x) => x.name === 'memory_assemble_context')!.inputSchema.required).toEqual(['query']);
     expect(tools.find((x) => x.name === 'memory_search')!.annotations?.readOnlyHint).toBe(true);
     expect(store.annotations?.readOnlyHint).toBe(false);
   });
@@ -101,7 +104,13 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     await settled(id, data.position);
 
     const updated = await writer.callTool({ name: 'memory_update', arguments: { conversation_id: id, label: 'k8s incidents', importance_score: 9, archived: false } });
-    expect(updated.structuredContent).toMatchObject({ label: 'k8s incidents', importance_score: 9, status: 'active' });
+    // The same shape as the REST tool route: upstream's {conversation_id, updated_fields, message}, plus the conversation.
+    expect(updated.structuredContent).toMatchObject({
+      conversation_id: id,
+      updated_fields: ['label/folder', 'importance_score', 'archived'],
+      message: expect.any(String),
+      conversation: { label: 'k8s incidents', importance_score: 9, status: 'active' },
+    });
     await settled(id, (updated.structuredContent as { position: string }).position);
 
     const got = await reader.callTool({ name: 'memory_get_conversation', arguments: { conversation_id: id } });
@@ -112,8 +121,22 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(searched.isError, JSON.stringify(searched.content)).toBeFalsy();
     expect(JSON.stringify(searched.structuredContent)).toContain(id);
 
-    const context = await reader.callTool({ name: 'memory_get_context', arguments: { query: 'pod deploy', context_budget: 500, excluded_folders: ['/personal'] } });
+    const details = await reader.callTool({ name: 'memory_get_context', arguments: { conversation_id: id } });
+    expect(details.structuredContent).toEqual({
+      conversation_id: id,
+      label: 'k8s incidents',
+      status: 'active',
+      folder: '/work/k8s',
+      importance_score: 9,
+      word_count: expect.any(Number),
+      session_count: 1,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+
+    const context = await reader.callTool({ name: 'memory_assemble_context', arguments: { query: 'pod deploy', context_budget: 500, excluded_folders: ['/personal'] } });
     expect(context.isError, JSON.stringify(context.content)).toBeFalsy();
+    expect(context.structuredContent).toMatchObject({ messages: expect.any(Array) });
 
     const summary = await writer.callTool({ name: 'memory_summarize', arguments: { conversation_id: id, level: 'daily' } });
     expect(summary.isError, JSON.stringify(summary.content)).toBeFalsy();
@@ -121,13 +144,32 @@ describe('MCP over Streamable HTTP at /mcp', () => {
 
     const prune = await reader.callTool({ name: 'memory_prune_suggestions', arguments: { threshold_days: 0, importance_threshold: 10 } });
     expect(prune.isError, JSON.stringify(prune.content)).toBeFalsy();
-    expect(prune.structuredContent).toMatchObject({ total: expect.any(Number), suggestions: expect.any(Array) });
+    // memory_prune's dry-run shape (upstream's).
+    expect(prune.structuredContent).toMatchObject({ threshold_days: 0, importance_threshold: 10, total_suggestions: expect.any(Number), estimated_token_savings: expect.any(Number), suggestions: expect.any(Array) });
 
     const exported = await reader.callTool({ name: 'memory_export', arguments: { conversation_id: id, format: 'markdown' } });
-    expect(exported.structuredContent).toMatchObject({ format: 'markdown', count: 1 });
+    expect(exported.structuredContent).toMatchObject({
+      format: 'markdown',
+      include_metadata: true,
+      conversation: { id, label: 'k8s incidents', status: 'active', session_count: 1 },
+      messages: [{ role: 'user', content: expect.stringContaining('CrashLoopBackOff') }],
+      content: expect.stringMatching(/^# k8s incidents/),
+    });
 
     const stats = await reader.callTool({ name: 'memory_stats', arguments: { folder: '/work' } });
     expect(stats.structuredContent).toMatchObject({ total_conversations: 1, folders: ['/work/k8s'] });
+  });
+
+  it('memory_update sets status active, pinned or archived, and the writer reads it back at once (no position sent)', async () => {
+    for (const status of ['pinned', 'archived', 'active'] as const) {
+      const updated = await writer.callTool({ name: 'memory_update', arguments: { conversation_id: id, status } });
+      expect(updated.structuredContent, JSON.stringify(updated.content)).toMatchObject({ conversation_id: id, updated_fields: ['status'] });
+      // Read-your-writes per actor: the writer's next read waits for its own write.
+      const details = await writer.callTool({ name: 'memory_get_context', arguments: { conversation_id: id } });
+      expect(details.structuredContent).toMatchObject({ conversation_id: id, status });
+    }
+    const bad = await writer.callTool({ name: 'memory_update', arguments: { conversation_id: id, status: 'deleted' } });
+    expect(bad).toMatchObject({ isError: true, structuredContent: { code: 'invalid_input', details: { field: 'status' } } });
   });
 
   it('reads a conversation as Markdown and lists conversations by folder through the resource template', async () => {

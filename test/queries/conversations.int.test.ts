@@ -87,13 +87,18 @@ describe('GET /api/v1/conversations filters', () => {
     expect(keysOf((await list(`folder=/home&updated_before=${e.updated_at}`)).results)).toBe('c');
   });
 
-  it('never lists deleted conversations; get answers 410 for them and 404 for unknown ids', async () => {
+  it('never lists deleted conversations; reading one answers 404 "deleted" with when, and 404 "not_found" for unknown ids', async () => {
     const everything = await list('page_size=100');
     expect(everything.total).toBe(35);
     expect(everything.results.some((r) => r.id === ids.f)).toBe(false);
-    expect((await sendJson(t.app, 'GET', `/api/v1/conversations/${ids.f}`)).status).toBe(410);
-    expect((await sendJson(t.app, 'GET', `/api/v1/conversations/${ids.f}/messages`)).status).toBe(410);
-    expect((await sendJson(t.app, 'GET', '/api/v1/conversations/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    // Clients map only 404 to "not found"; a 410 made one retry for seconds.
+    for (const path of [`/api/v1/conversations/${ids.f}`, `/api/v1/conversations/${ids.f}/messages`, `/api/v1/conversations/${ids.f}/summaries`, `/api/v1/conversations/${ids.f}/export`]) {
+      const res = await sendJson(t.app, 'GET', path);
+      expect([res.status, res.body.code], path).toEqual([404, 'deleted']);
+      expect(Date.parse(res.body.details.deleted_at), path).toBeGreaterThan(0);
+    }
+    const unknown = await sendJson(t.app, 'GET', '/api/v1/conversations/00000000-0000-4000-8000-000000000000');
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'not_found']);
   });
 
   it('gets one conversation with its messages', async () => {

@@ -53,7 +53,8 @@ describe(`load: ${CLIENTS} clients, ${SECONDS} s of mixed traffic`, () => {
       const started = performance.now();
       const res = await fetch(`${service.url}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        // Many clients share one address (one actor): they do not wait for each other's writes.
+        headers: { 'x-sekha-consistency': 'eventual', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const parsed = (await res.json().catch(() => undefined)) as any;

@@ -50,7 +50,8 @@ afterAll(async () => {
 const call = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${service.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    // Reads that must show the replica's lag opt out of waiting for this client's own writes; min_position still waits.
+    headers: { 'x-sekha-consistency': 'eventual', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, headers: res.headers, body: (await res.json().catch(() => undefined)) as any };

@@ -33,7 +33,7 @@ describe('no secrets in logs', () => {
   it('keys in Authorization and X-API-Key, accepted and refused, never reach the log', async () => {
     const body = { label: 'logged', messages: [{ role: 'user', content: 'x' }] };
     expect((await sendJson(t.app, 'POST', '/api/v1/conversations', body, { authorization: `Bearer ${KEY}` })).status).toBe(201);
-    expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, { 'x-api-key': KEY })).status).toBe(200);
+    expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, { 'x-api-key': KEY, 'x-sekha-consistency': 'eventual' })).status).toBe(200);
     expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, { authorization: `Bearer ${WRONG}` })).status).toBe(401);
     expect((await sendJson(t.app, 'GET', '/api/v1/conversations', undefined, { 'x-api-key': WRONG, authorization: `Bearer ${KEY}` })).status).toBe(401);
     expect((await sendJson(t.app, 'POST', '/api/v1/conversations', '{not json', { authorization: `Bearer ${KEY}` })).status).toBe(400);

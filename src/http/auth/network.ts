@@ -38,6 +38,12 @@ export function trustedProxies(entries: readonly string[]): (address: string) =>
   };
 }
 
+/** Who is asking, for per-client state (rate limits, read-your-writes): the API key's name, else the client address. */
+export function requester(c: Context, isTrusted: (address: string) => boolean): string {
+  const actor = c.get('actor');
+  return actor && actor !== 'anonymous' ? `key:${actor}` : `ip:${clientAddress(c, isTrusted) ?? 'unknown'}`;
+}
+
 /**
  * The client's address: the socket peer, or, when that peer is a trusted proxy, the right-most
  * X-Forwarded-For entry that is not itself a trusted proxy (entries further left are client-controlled).

@@ -48,7 +48,7 @@ export function requiredScope(c: Context): Requirement {
 }
 
 /** MCP tools that only read; the others write. */
-const READ_TOOLS = new Set(['memory_search', 'memory_get_context', 'memory_export', 'memory_stats', 'memory_get_conversation', 'memory_prune_suggestions']);
+const READ_TOOLS = new Set(['memory_search', 'memory_get_context', 'memory_assemble_context', 'memory_export', 'memory_stats', 'memory_get_conversation', 'memory_prune_suggestions']);
 
 /** The scope an MCP tool needs (the MCP endpoint checks it per tool call). */
 export const toolScope = (name: string): 'read' | 'write' => (READ_TOOLS.has(name) ? 'read' : 'write');

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { clientAddress, trustedProxies } from '../auth/network.js';
+import { requester, trustedProxies } from '../auth/network.js';
 import { errorResponse, STATUS_OF } from '../errors.js';
 import { routeTemplate } from '../route.js';
 
@@ -80,8 +80,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     const template = routeTemplate(c);
     if (template === undefined || ['/health', '/ready', '/metrics', '/openapi.json', '/docs'].includes(template)) return next();
     const limiters = perRoute.get(`${c.req.method} ${template}`) ?? perRoute.get(template) ?? main;
-    const actor = c.get('actor');
-    const who = actor && actor !== 'anonymous' ? `key:${actor}` : `ip:${clientAddress(c, isTrusted) ?? 'unknown'}`;
+    const who = requester(c, isTrusted);
     let outcome;
     try {
       outcome = await take(limiters, who);

@@ -55,7 +55,7 @@ export async function applyReadModel(client: pg.PoolClient, version: number, eve
 
 /**
  * Forgotten: no read row keeps content (the events were redacted in the purge's transaction). The
- * messages go; the conversation stays as `deleted` (so it answers 410) with the redacted metadata of
+ * messages go; the conversation stays as `deleted` (so it answers 404 `deleted`) with the redacted metadata of
  * its ConversationStarted event, which is what a rebuild from the redacted events gives too.
  */
 async function purge(client: pg.PoolClient, version: number, step: PurgeStep): Promise<void> {
