@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listCheckpoints } from '../../src/projections/checkpoints.js';
 import { until } from '../projections/helpers.js';
 import { sendJson } from '../support/testApp.js';
 import { createSearchApp, type SearchApp } from '../vectors/support.js';
@@ -56,6 +57,22 @@ describe('message names (real Chroma, real local model)', () => {
       expect(res.status, mode).toBe(200);
       expect(res.body.results.map((r: any) => r.name), mode).toEqual(['Melanie']);
     }
+  });
+
+  it('keeps names through a replay of the read model and the lexical projection from the log', async () => {
+    const live = async (name: string) => (await listCheckpoints(t.db.pool, [name])).find((r) => r.state === 'live')?.version;
+    for (const name of ['read-model', 'lexical-stats']) {
+      const from = (await live(name))!;
+      const res = await sendJson(t.app, 'POST', `/api/v1/projections/${name}/rebuild`);
+      expect(res.status, name).toBe(202);
+      await until(async () => (await live(name)) === from + 1, 60_000, `${name} switched`);
+    }
+    const got = await sendJson(t.app, 'GET', `/api/v1/conversations/${id}?include=messages`);
+    expect(got.body.messages.map((m: any) => m.name)).toEqual(['Caroline', 'Melanie', undefined]);
+    const fts = await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: 'Caroline May 2023', filters: { name: 'Caroline' } });
+    expect(fts.body.results.map((r: any) => [r.name, r.content])).toEqual([['Caroline', 'I went to a support group yesterday']]);
+    const query = await t.search({ query: 'Melanie', mode: 'fts', filters: { folder: '/names' } });
+    expect(query.body.results[0]).toMatchObject({ name: 'Melanie' });
   });
 
   it.each([

@@ -53,35 +53,20 @@ export async function createTables(client: pg.PoolClient, version: number): Prom
       parts           jsonb,
       timestamp       timestamptz not null,
       metadata        jsonb       not null default '{}'::jsonb,
-      -- to_tsvector('english', lexicalDocument(name, content, day)), written by the projector
+      -- to_tsvector('english', lexicalDocument(name, content, day)), written by the projector (migration 062 for older tables)
       search          tsvector    not null,
       unique (conversation_id, seq)
     );
-    -- Tables made before names: the column is added, and search (generated from content alone then)
-    -- becomes a written one; older rows keep their vectors until a replay rewrites them.
-    alter table ${m} add column if not exists name text;
-    alter table ${m} alter column search drop expression if exists;
     create index if not exists ${m}_conversation_idx on ${m} (conversation_id);
     create index if not exists ${m}_timestamp_idx on ${m} (timestamp desc);
     create index if not exists ${m}_search_idx on ${m} using gin (search);
   `);
-  // A view lists the columns its table had when it was made: a live one made before names is re-made.
-  const { rows } = await client.query(
-    `select 1 from pg_views v where v.viewname = 'messages' and v.definition like $1
-        and not exists (select 1 from information_schema.columns where table_name = 'messages' and column_name = 'name')`,
-    [`%${m}%`],
-  );
-  if (rows.length > 0) await makeViews(client, version);
 }
 
 /** Points the views queries read at one version, atomically inside the caller's transaction. */
 export async function pointViews(client: pg.PoolClient, version: number): Promise<void> {
-  await createTables(client, version);
-  await makeViews(client, version);
-}
-
-async function makeViews(client: pg.PoolClient, version: number): Promise<void> {
   const { conversations, messages } = tablesOf(version);
+  await createTables(client, version);
   // drop + create rather than `create or replace`: a new version may change columns.
   await client.query(`
     drop view if exists messages;
