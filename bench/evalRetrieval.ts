@@ -7,6 +7,9 @@
  * categories 1–4 with a folder filter and prints recall@5 / recall@10 of the evidence turns for fts,
  * semantic and hybrid: per category, overall, and on each half of the split (conv-26/30/41 and
  * conv-42/43: a change is kept only if it helps both).
+ * The service runs on a config file of its own (a raised rate limit: the eval asks thousands of
+ * questions); `--set search.neighbour_weight=0` (repeatable) adds settings to it, to measure what each
+ * ranking step adds; `--no-names` sends the speaker in metadata instead of as the message's name.
  * `--dump <file>` writes every question with each mode's ranked list and scores, for offline tuning of
  * fusion and re-ranking without reloading (DumpedQuestion in bench/retrievalRecall.ts).
  */
@@ -22,8 +25,22 @@ const opts = new Command('eval:retrieval')
   .option('--dump <file>', 'write every question with its evidence and each mode\'s ranked list with scores (JSON) for offline tuning')
   .option('--depth <n>', 'results asked of each mode per question (the dump\'s depth)', (v) => Number(v), 50)
   .option('--concurrency <n>', 'questions asked at once', (v) => Number(v), 4)
+  .option('--set <section.key=value>', "a setting of the service's config (repeatable), e.g. search.fusion=rrf", (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--no-names', "send the speaker in metadata, not as the message's name (what names add)")
   .parse()
-  .opts<{ data: string; dump?: string; depth: number; concurrency: number }>();
+  .opts<{ data: string; dump?: string; depth: number; concurrency: number; set: string[]; names: boolean }>();
+
+/** The service's own config file: the eval's rate limit, then the `--set` settings (TOML). */
+export function evalConfig(settings: readonly string[]): string {
+  const sections = new Map<string, string[]>([['api', ['rate_limit_requests = 100000000', 'rate_limit_burst = 100000']]]);
+  for (const s of settings) {
+    const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/.exec(s);
+    if (!m) throw new Error(`--set ${s}: expected section.key=value`);
+    const value = /^-?\d+(\.\d+)?$|^(true|false)$/.test(m[3]!) ? m[3]! : JSON.stringify(m[3]);
+    sections.set(m[1]!, [...(sections.get(m[1]!) ?? []).filter((l) => !l.startsWith(`${m[2]} =`)), `${m[2]} = ${value}`]);
+  }
+  return [...sections].map(([name, lines]) => `[${name}]\n${lines.join('\n')}\n`).join('\n');
+}
 
 interface Turn { speaker: string; dia_id: string; text: string; blip_caption?: string }
 interface Sample { sample_id: string; conversation: Record<string, unknown>; qa: { question: string; evidence: string[]; category: number }[] }
@@ -60,7 +77,9 @@ const MODES = ['fts', 'semantic', 'hybrid'] as const;
 async function main() {
   const samples = JSON.parse(await readFile(resolve(opts.data), 'utf8')) as Sample[];
   const dir = await mkdtemp(join(tmpdir(), 'sekha-eval-'));
-  const service = await startBenchService({ DATA_DIR: dir, DATABASE_URL: '', CHROMA_URL: '', OLLAMA_URL: '', EMBEDDING_PROVIDER: 'local', SEKHA_API__RATE_LIMIT_REQUESTS: '100000000', SEKHA_API__RATE_LIMIT_BURST: '100000' });
+  const config = join(dir, 'eval.toml');
+  await writeFile(config, evalConfig(opts.set));
+  const service = await startBenchService({ DATA_DIR: dir, DATABASE_URL: '', CHROMA_URL: '', OLLAMA_URL: '', EMBEDDING_PROVIDER: 'local', SEKHA_CONFIG: config });
   try {
     const started = Date.now();
     let lastPosition = '';
@@ -73,10 +92,10 @@ async function main() {
         // A shared image's caption is not part of what the participant wrote: a client sends the text.
         const messages = turns.map((t, i) => ({
           role: 'user',
-          name: t.speaker,
+          ...(opts.names ? { name: t.speaker } : {}),
           content: t.text,
           timestamp: new Date(date.getTime() + i * 1000).toISOString(),
-          metadata: { dia_id: t.dia_id },
+          metadata: opts.names ? { dia_id: t.dia_id } : { dia_id: t.dia_id, speaker: t.speaker },
         }));
         const conv = await api(service.url, 'POST', '/api/v1/conversations', { label: `${s.sample_id} session ${n}`, folder: `/locomo/${s.sample_id}`, messages });
         lastPosition = conv.position;
@@ -123,7 +142,8 @@ async function main() {
     };
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const table = recallTable(rows, Object.fromEntries(MODES.map((m) => [m, (q: DumpedQuestion) => q.lists[m].map((h) => h.key)])));
-    process.stdout.write(`\nLoCoMo dev (${samples.map((s) => s.sample_id).join(', ')}), ${loaded} turns, ${rows.length} questions, recall of evidence turns (%):\n${table}\n`);
+    const settings = [...opts.set, ...(opts.names ? [] : ['no names'])].join(', ') || 'defaults';
+    process.stdout.write(`\nLoCoMo dev (${samples.map((s) => s.sample_id).join(', ')}), ${loaded} turns, ${rows.length} questions, ${settings}; recall of evidence turns (%):\n${table}\n`);
     if (opts.dump) {
       await writeFile(resolve(opts.dump), JSON.stringify(rows));
       process.stderr.write(`dumped ${rows.length} questions with their ranked lists to ${opts.dump}\n`);
