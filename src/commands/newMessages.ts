@@ -10,6 +10,7 @@ export const toNewMessages = (messages: MessageInput[], at: string): NewMessage[
   messages.map((m) => ({
     id: randomUUID(),
     role: m.role,
+    ...(m.name != null ? { name: m.name } : {}),
     content: m.content,
     timestamp: m.timestamp ? new Date(m.timestamp).toISOString() : at,
     metadata: m.metadata ?? {},

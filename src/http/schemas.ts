@@ -49,6 +49,14 @@ export const importanceSchema = z.number().int('must be a whole number').min(1, 
 
 const nonBlank = (s: string) => s.trim().length > 0;
 
+/** A participant's name, as in OpenAI's chat format: who wrote the message, beside its role. */
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
 export const contentPartSchema = (limits: Limits) =>
   z.discriminatedUnion('type', [
     z.object({
@@ -65,6 +73,7 @@ export const messageSchema = (limits: Limits) =>
   z
     .object({
       role: z.enum(ROLES),
+      name: nameSchema.nullish(),
       content: z.union([
         z
           .string()

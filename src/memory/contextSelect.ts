@@ -4,6 +4,8 @@ export interface ContextCandidate {
   conversation_id: string;
   seq: number;
   role: string;
+  /** The participant's name, when the message has one. */
+  name?: string | null;
   content: string;
   metadata: Record<string, unknown>;
   timestamp: string;

@@ -62,7 +62,9 @@ export function parseChatGptConversation(item: unknown, where: string): Result<I
     if (metadata.is_visually_hidden_from_conversation === true) continue;
     const text = textOf(m.content);
     if (text === '') continue;
-    messages.push({ role, content: text, timestamp: isoTime(m.create_time), metadata: { source_id: String(m.id ?? node.id) } });
+    // The author's name when the export gives one (tools such as "browser"; named participants).
+    const name = isObject(m.author) && typeof m.author.name === 'string' && m.author.name.trim() !== '' ? m.author.name : undefined;
+    messages.push({ role, ...(name !== undefined ? { name } : {}), content: text, timestamp: isoTime(m.create_time), metadata: { source_id: String(m.id ?? node.id) } });
   }
   const id = item.conversation_id ?? item.id;
   return ok({

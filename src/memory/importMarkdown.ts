@@ -3,8 +3,8 @@ import { isoTime, issue, type ImportedConversation, type ImportIssue } from './i
 
 const ROLE_NAMES: Record<string, string> = { user: 'user', human: 'user', you: 'user', assistant: 'assistant', ai: 'assistant', claude: 'assistant', chatgpt: 'assistant', system: 'system', tool: 'tool' };
 const NAMES = Object.keys(ROLE_NAMES).join('|');
-// `## User`, `### Assistant:`; or a bold speaker line `**User:** text`.
-const HEADER = new RegExp(`^#{1,6}\\s*(${NAMES})\\s*:?\\s*$`, 'i');
+// `## User`, `### Assistant:`, `## User (Caroline)` (our export with a participant's name); or a bold speaker line `**User:** text`.
+const HEADER = new RegExp(`^#{1,6}\\s*(${NAMES})\\s*(?:\\(([^()]{1,100})\\))?\\s*:?\\s*$`, 'i');
 const BOLD = new RegExp(`^\\*\\*(${NAMES})\\s*:?\\s*\\*\\*\\s*:?\\s*(.*)$`, 'i');
 const TITLE = /^#\s+(.+?)\s*$/;
 const TIME = /^_(\d{4}-\d\d-\d\dT[^_]+)_\s*$/;
@@ -14,11 +14,11 @@ export function parseMarkdown(text: string): Result<ImportedConversation, Import
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   let title: string | undefined;
   const messages: ImportedConversation['messages'] = [];
-  let current: { role: string; lines: string[]; timestamp?: string | undefined; line: number } | undefined;
+  let current: { role: string; name?: string | undefined; lines: string[]; timestamp?: string | undefined; line: number } | undefined;
   const flush = () => {
     if (current) {
       const content = current.lines.join('\n').trim();
-      if (content !== '') messages.push({ role: current.role, content, timestamp: current.timestamp, metadata: { source_line: current.line } });
+      if (content !== '') messages.push({ role: current.role, ...(current.name ? { name: current.name } : {}), content, timestamp: current.timestamp, metadata: { source_line: current.line } });
     }
   };
   for (const [i, line] of lines.entries()) {
@@ -26,7 +26,7 @@ export function parseMarkdown(text: string): Result<ImportedConversation, Import
     const bold = header ? null : BOLD.exec(line);
     if (header || bold) {
       flush();
-      current = { role: ROLE_NAMES[(header ?? bold)![1]!.toLowerCase()]!, lines: bold?.[2] ? [bold[2]] : [], line: i + 1 };
+      current = { role: ROLE_NAMES[(header ?? bold)![1]!.toLowerCase()]!, name: header?.[2]?.trim(), lines: bold?.[2] ? [bold[2]] : [], line: i + 1 };
       continue;
     }
     if (!current) {

@@ -6,7 +6,8 @@ export interface ImportedConversation {
   source_id?: string | undefined;
   title?: string | undefined;
   created_at?: string | undefined;
-  messages: { role: string; content: string; timestamp?: string | undefined; metadata: Record<string, unknown> }[];
+  /** `name`: the participant, when the export names one. */
+  messages: { role: string; name?: string | undefined; content: string; timestamp?: string | undefined; metadata: Record<string, unknown> }[];
 }
 
 export const IMPORT_FORMATS = ['chatgpt', 'claude', 'markdown'] as const;

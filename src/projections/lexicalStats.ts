@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { loggedChange, textOf } from '../domain/conversation/index.js';
+import { lexicalDocument, loggedChange, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
 
@@ -10,7 +10,7 @@ import type { ProjectionDefinition, SqlProjector } from './types.js';
  */
 export const LEXICAL_STATS = 'lexical-stats';
 
-/** The text search configuration; the same as the read model's `messages.search`. */
+/** The text search configuration of each message's lexicalDocument; the same as the read model's `messages.search`. */
 const CONFIG = 'english';
 
 /**
@@ -147,7 +147,7 @@ export function foldLexical(events: readonly RecordedEvent[]): LexicalStep[] {
         for (const m of messages) {
           step.ids.push(m.id);
           step.conversations.push(conversationId);
-          step.texts.push(textOf(m.content));
+          step.texts.push(lexicalDocument({ name: m.name, text: textOf(m.content), timestamp: m.timestamp }));
         }
         break;
       }

@@ -1,4 +1,4 @@
-import { CONVERSATION_STATE_EVENTS, loggedChange, textOf } from '../domain/conversation/index.js';
+import { CONVERSATION_STATE_EVENTS, embeddedText, loggedChange, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ConversationAttributes } from '../vectors/metadata.js';
 
@@ -9,7 +9,9 @@ export interface PlannedMessage {
   id: string;
   conversation_id: string;
   role: string;
+  name: string | null;
   timestamp: string;
+  /** What is embedded: embeddedText of the message. */
   text: string;
 }
 
@@ -72,7 +74,7 @@ export function planVectorBatch(events: readonly RecordedEvent[], known: Readonl
       case 'messagesAppended':
         for (const m of c.messages) {
           const text = textOf(m.content);
-          if (text.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, timestamp: m.timestamp, text });
+          if (text.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, name: m.name ?? null, timestamp: m.timestamp, text: embeddedText(m.name, text) });
         }
         break;
       case 'attributesChanged': {

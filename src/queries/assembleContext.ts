@@ -11,6 +11,7 @@ import { READ_MODEL } from '../projections/readModel/schema.js';
 import { selectContext, type ContextCandidate } from '../memory/contextSelect.js';
 import { hybridRanking } from './hybridRanking.js';
 import { messageTokens } from '../memory/tokens.js';
+import { nameField } from './views.js';
 
 export const assembleBody = (deps: AppDeps) =>
   z.object({
@@ -31,6 +32,7 @@ interface Row {
   conversation_id: string;
   seq: number;
   role: string;
+  name: string | null;
   content: string;
   metadata: Record<string, unknown>;
   timestamp: Date;
@@ -40,7 +42,7 @@ interface Row {
   importance_score: number;
 }
 
-const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m.seq, m.role, m.content, m.metadata, m.timestamp, c.label, c.folder, c.status, c.importance_score`;
+const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m.seq, m.role, m.name, m.content, m.metadata, m.timestamp, c.label, c.folder, c.status, c.importance_score`;
 
 /** Candidates: hybrid search hits, the recent messages of pinned conversations and of conversations with a preferred label. */
 async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<ContextCandidate[], ApiError>> {
@@ -76,6 +78,7 @@ async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<C
       conversation_id: r.conversation_id,
       seq: r.seq,
       role: r.role,
+      name: r.name,
       content: r.content,
       metadata: r.metadata,
       timestamp: new Date(r.timestamp).toISOString(),
@@ -104,6 +107,7 @@ export async function assembleContext(deps: AppDeps, input: AssembleInput) {
   return ok({
     messages: selection.messages.map((m) => ({
       role: m.role,
+      ...nameField(m.name),
       content: m.content,
       metadata: {
         ...m.metadata,

@@ -8,8 +8,9 @@ const ROLE_HEADERS = { user: 'User', assistant: 'Assistant', system: 'System', t
 export const conversationExportJson = ({ conversation, messages }: LoadedConversation) => ({ ...conversationAnswer(conversation), messages: messages.map(messageJson) });
 
 /**
- * A conversation as Markdown: `# label`, a details list, then `## User` / `## Assistant`… sections with
- * their timestamp in italics; the import reads this shape back.
+ * A conversation as Markdown: `# label`, a details list, then `## User` / `## Assistant`… sections (with
+ * the participant's name in brackets when the message has one: `## User (Caroline)`) and their timestamp
+ * in italics; the import reads this shape back.
  */
 export function conversationMarkdown({ conversation: c, messages }: LoadedConversation): string {
   const lines = [
@@ -22,7 +23,8 @@ export function conversationMarkdown({ conversation: c, messages }: LoadedConver
     '',
   ];
   for (const m of messages) {
-    lines.push(`## ${ROLE_HEADERS[m.role as keyof typeof ROLE_HEADERS] ?? m.role}`, `_${new Date(m.timestamp).toISOString()}_`, '', m.content, '');
+    const header = `${ROLE_HEADERS[m.role as keyof typeof ROLE_HEADERS] ?? m.role}${m.name ? ` (${m.name})` : ''}`;
+    lines.push(`## ${header}`, `_${new Date(m.timestamp).toISOString()}_`, '', m.content, '');
   }
   return lines.join('\n');
 }

@@ -116,7 +116,7 @@ function narrowSql(terms: string[], filter: MessageFilter): { text: string; valu
 function scopeSql(scope: SearchFilters): { text: string; values: unknown[] } | undefined {
   const narrowing = scope.conversation_id ?? scope.label ?? scope.folder ?? scope.pinned ?? scope.importance_min ?? scope.importance_max;
   if (narrowing === undefined) return undefined;
-  const where = searchConditions({ ...scope, conversation_id: undefined, role: undefined, created_after: undefined, created_before: undefined }, new Conditions());
+  const where = searchConditions({ ...scope, conversation_id: undefined, role: undefined, name: undefined, created_after: undefined, created_before: undefined }, new Conditions());
   if (scope.conversation_id !== undefined) where.add('c.id = ?', scope.conversation_id);
   return {
     text: `select count(*)::int as conversations, coalesce(sum(message_count), 0)::int as messages

@@ -3,10 +3,12 @@ import type { AppDeps } from '../deps.js';
 import type { ApiError } from '../http/errors.js';
 import type { VectorHit } from '../vectors/store.js';
 import { toWhere, type SearchFilters } from '../vectors/where.js';
-import { fuseRankings, fusionFor, type Ranking } from './searchFusion.js';
+import { smoothNeighbours, type Placement } from './neighbourSmoothing.js';
+import { fuseRankings, fuseScores, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Params } from './bm25.js';
 import { lexicalTopK, searchFilter } from './lexicalTopK.js';
 import { embedForLive, nearestMessages } from './semantic.js';
+import { readQuery } from './sql.js';
 
 export type SearchMode = 'semantic' | 'fts' | 'hybrid';
 
@@ -38,9 +40,20 @@ async function semanticRanking(
   return embedded && hits ? { hits, model: embedded.model } : undefined;
 }
 
+/** Where each candidate sits in its conversation (one lookup by primary key of the candidates). */
+async function placements(deps: AppDeps, ranked: Ranking): Promise<Result<Map<string, Placement>, ApiError>> {
+  const rows = await readQuery<{ id: string } & Placement>(
+    deps.pools.read,
+    'select id::text as id, conversation_id::text as conversation_id, seq from messages where id = any($1::uuid[])',
+    [ranked.map((h) => h.id)],
+  );
+  return rows.map((r) => new Map(r.map(({ id, ...p }) => [id, p])));
+}
+
 /**
  * Ranks messages for a query as POST /api/v1/query does, `depth` deep on each side: semantic (Chroma),
- * fts (BM25 in SQL) or hybrid (weighted reciprocal-rank fusion, weights per embedding model). When
+ * fts (BM25 top-k of the lexical index) or hybrid (convex or reciprocal-rank fusion, weights per embedding model); fts and
+ * hybrid are then smoothed over neighbouring turns (`[search] neighbour_weight`). When
  * vectors cannot answer, the ranking is BM25's and says degraded. `vectorsReady` resolving false skips
  * the semantic side (the vectors are behind what the caller must see); BM25 runs meanwhile.
  */
@@ -62,6 +75,16 @@ export async function rankMessages(
   let ranked: Ranking;
   if (degraded || mode === 'fts') ranked = bm25;
   else if (mode === 'semantic') ranked = semantic!.hits;
-  else ranked = fuseRankings(semantic!.hits, bm25, fusionFor(semantic!.model, deps.config.search));
+  else {
+    const fuse = deps.config.search.fusion === 'rrf' ? fuseRankings : fuseScores;
+    ranked = fuse(semantic!.hits, bm25, fusionFor(semantic!.model, deps.config.search));
+  }
+  // Rankings with a lexical side are smoothed over neighbouring turns (semantic alone: measured no better).
+  const weight = deps.config.search.neighbour_weight;
+  if (weight > 0 && ranked.length > 1 && (degraded || mode !== 'semantic')) {
+    const placed = await placements(deps, ranked);
+    if (placed.isErr()) return err(placed.error);
+    ranked = smoothNeighbours(ranked, placed.value, weight);
+  }
   return ok({ ranked, semantic: semantic?.hits, degraded });
 }

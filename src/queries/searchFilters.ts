@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES } from '../domain/conversation/index.js';
-import type { Limits } from '../http/schemas.js';
+import { nameSchema, type Limits } from '../http/schemas.js';
 import type { SearchFilters } from '../vectors/where.js';
 import { conversationConditions } from './conversationFilters.js';
 import { folderParam, importanceParam, labelParam } from './params.js';
@@ -19,6 +19,7 @@ export const searchFiltersSchema = (limits: Limits) =>
       pinned: z.boolean().optional(),
       conversation_id: z.uuid({ message: 'must be a UUID' }).optional(),
       role: z.enum(ROLES).optional(),
+      name: nameSchema.optional().openapi({ description: "The participant's name, exactly as sent" }),
       importance_min: importanceParam.optional(),
       importance_max: importanceParam.optional(),
       created_after: isoDateTime.optional().openapi({ description: 'Messages with a timestamp at or after this' }),
@@ -42,6 +43,7 @@ export function searchConditions(f: SearchFilters, into: Conditions): Conditions
   if (f.status === undefined && !f.include_archived) into.add(`c.status = 'active'`);
   if (f.conversation_id !== undefined) into.add('m.conversation_id = ?', f.conversation_id);
   if (f.role !== undefined) into.add('m.role = ?', f.role);
+  if (f.name !== undefined) into.add('m.name = ?', f.name);
   // Whole seconds, as the vectors store them.
   if (f.created_after !== undefined) into.add(`m.timestamp >= date_trunc('second', ?::timestamptz)`, f.created_after);
   if (f.created_before !== undefined) into.add(`m.timestamp < date_trunc('second', ?::timestamptz) + interval '1 second'`, f.created_before);

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { nameSchema } from '../http/schemas.js';
 import { ROLES } from '../domain/conversation/index.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
@@ -13,6 +14,7 @@ import type { SearchFilters } from '../vectors/where.js';
 import { bm25Params } from './bm25.js';
 import { lexicalTopK } from './lexicalTopK.js';
 import { Conditions, readQuery } from './sql.js';
+import { nameField, nameProperty } from './views.js';
 
 /** The text search configuration of the `messages.search` column. */
 export const FTS_CONFIG = 'english';
@@ -42,6 +44,7 @@ const bodySchema = (deps: AppDeps) => {
         importance_max: importanceParam.optional(),
         conversation_id: z.uuid({ message: 'must be a UUID' }).optional(),
         role: z.enum(ROLES).optional(),
+        name: nameSchema.optional(),
         after: isoDateTime.optional().openapi({ description: 'Messages with a timestamp after this' }),
         before: isoDateTime.optional(),
       })
@@ -54,6 +57,7 @@ const resultSchema = z.object({
   id: z.string(),
   conversation_id: z.string(),
   role: z.string(),
+  name: nameProperty,
   content: z.string(),
   timestamp: z.string(),
   rank: z.number(),
@@ -83,6 +87,7 @@ interface Row {
   id: string;
   conversation_id: string;
   role: string;
+  name: string | null;
   content: string;
   timestamp: Date;
   snippet: string;
@@ -97,6 +102,7 @@ function ftsConditions(body: Body, into: Conditions): Conditions {
   into.add(`m.search @@ websearch_to_tsquery('${FTS_CONFIG}', ?)`, ftsText(body.query));
   if (f.conversation_id) into.add('m.conversation_id = ?', f.conversation_id);
   if (f.role) into.add('m.role = ?', f.role);
+  if (f.name) into.add('m.name = ?', f.name);
   if (f.after) into.add('m.timestamp > ?::timestamptz', f.after);
   if (f.before) into.add('m.timestamp < ?::timestamptz', f.before);
   return into;
@@ -126,7 +132,7 @@ const escapeHtmlSql = (expr: string) => `replace(replace(replace(replace(${expr}
 
 /** The page's rows with highlighted snippets (ts_headline is costly: only for the page). */
 const PAGE_SQL = `
-  select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.content, m.timestamp, c.label, c.folder,
+  select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.name, m.content, m.timestamp, c.label, c.folder,
          ts_headline('${FTS_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${FTS_CONFIG}', $2),
            'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
     from messages m join conversations c on c.id = m.conversation_id
@@ -164,7 +170,7 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
       results: page.flatMap((h) => {
         const r = byId.get(h.id);
         return r
-          ? [{ id: r.id, conversation_id: r.conversation_id, role: r.role, content: r.content, timestamp: new Date(r.timestamp).toISOString(), rank: h.score, snippet: r.snippet, label: r.label, folder: r.folder }]
+          ? [{ id: r.id, conversation_id: r.conversation_id, role: r.role, ...nameField(r.name), content: r.content, timestamp: new Date(r.timestamp).toISOString(), rank: h.score, snippet: r.snippet, label: r.label, folder: r.folder }]
           : [];
       }),
       total: counted.value[0]!.n,

@@ -11,6 +11,7 @@ import type { SearchFilters } from '../vectors/where.js';
 import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
 import { searchFiltersSchema } from './searchFilters.js';
 import { readQuery } from './sql.js';
+import { nameField, nameProperty } from './views.js';
 import { rankMessages } from './rankMessages.js';
 
 /** The body of POST /api/v1/query (the MCP tool memory_search reads the same). */
@@ -36,6 +37,7 @@ const resultSchema = z.object({
   folder: z.string(),
   timestamp: z.string(),
   role: z.string(),
+  name: nameProperty,
 });
 
 const route = (deps: AppDeps) =>
@@ -74,6 +76,7 @@ interface HydratedRow {
   timestamp: Date;
   label: string;
   folder: string;
+  name: string | null;
 }
 
 /**
@@ -90,7 +93,7 @@ export async function searchMessages(deps: AppDeps, body: SearchBody, vectorsRea
   const page = ranked.slice(body.offset, body.offset + body.limit);
   const rows = await readQuery<HydratedRow>(
     deps.pools.read,
-    `select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.content, m.metadata, m.timestamp, c.label, c.folder
+    `select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.name, m.content, m.metadata, m.timestamp, c.label, c.folder
        from messages m join conversations c on c.id = m.conversation_id
       where m.id = any($1::uuid[]) and c.status <> 'deleted'`,
     [page.map((h) => h.id)],
@@ -111,6 +114,7 @@ export async function searchMessages(deps: AppDeps, body: SearchBody, vectorsRea
         folder: r.folder,
         timestamp: new Date(r.timestamp).toISOString(),
         role: r.role,
+        ...nameField(r.name),
       },
     ];
   });

@@ -13,19 +13,24 @@ export interface ConversationRow extends ConversationFacts {
 export const CONVERSATION_COLUMNS =
   'c.id, c.label, c.folder, c.status, c.pinned, c.importance_score, c.message_count, c.word_count, c.metadata, c.created_at, c.updated_at, c.last_message_at, c.version';
 
+/** A message's `name` as answers carry it: present when the message has one (as in OpenAI's chat format). */
+export const nameField = (name: string | null | undefined): { name?: string } => (name ? { name } : {});
+export const nameProperty = z.string().optional().openapi({ description: 'The participant who wrote the message, when the client named one' });
+
 /** A row of the `messages` view. */
 export interface MessageRow {
   id: string;
   conversation_id: string;
   seq: number;
   role: string;
+  name: string | null;
   content: string;
   parts: unknown[] | null;
   timestamp: Date;
   metadata: Record<string, unknown>;
 }
 
-export const MESSAGE_COLUMNS = 'm.id, m.conversation_id, m.seq, m.role, m.content, m.parts, m.timestamp, m.metadata';
+export const MESSAGE_COLUMNS = 'm.id, m.conversation_id, m.seq, m.role, m.name, m.content, m.parts, m.timestamp, m.metadata';
 
 /** A message as queries answer it: content as it was sent (text or parts). */
 export const messageJson = (r: MessageRow) => ({
@@ -33,6 +38,7 @@ export const messageJson = (r: MessageRow) => ({
   conversation_id: r.conversation_id,
   seq: r.seq,
   role: r.role,
+  ...nameField(r.name),
   content: r.parts ?? r.content,
   timestamp: iso(r.timestamp)!,
   metadata: r.metadata,
@@ -44,6 +50,7 @@ export const messageViewSchema = z
     conversation_id: z.string(),
     seq: z.number(),
     role: z.string(),
+    name: nameProperty,
     content: z.union([z.string(), z.array(z.unknown())]),
     timestamp: z.string(),
     metadata: z.record(z.string(), z.unknown()),

@@ -30,13 +30,15 @@ export function conversationMetadata(c: ConversationAttributes): Record<string, 
 
 /** A vector's full metadata: the message's own fields plus its conversation's. */
 export function vectorMetadata(
-  message: { conversation_id: string; role: string; timestamp: string },
+  message: { conversation_id: string; role: string; name?: string | null; timestamp: string },
   conversation: ConversationAttributes,
   model: string,
 ): Record<string, string | number | boolean> {
   return {
     conversation_id: message.conversation_id,
     role: message.role,
+    // Chroma metadata has no null: a message without a name has no key (a `name` filter skips it).
+    ...(message.name ? { name: message.name } : {}),
     timestamp: Math.floor(Date.parse(message.timestamp) / 1000),
     model,
     ...conversationMetadata(conversation),

@@ -11,6 +11,8 @@ export interface SearchFilters {
   pinned?: boolean | undefined;
   conversation_id?: string | undefined;
   role?: string | undefined;
+  /** The participant's name, exactly. */
+  name?: string | undefined;
   importance_min?: number | undefined;
   importance_max?: number | undefined;
   created_after?: string | undefined;
@@ -34,6 +36,7 @@ export function toWhere(f: SearchFilters): Where | undefined {
   if (f.pinned !== undefined) clauses.push({ pinned: { $eq: f.pinned } });
   if (f.conversation_id !== undefined) clauses.push({ conversation_id: { $eq: f.conversation_id } });
   if (f.role !== undefined) clauses.push({ role: { $eq: f.role } });
+  if (f.name !== undefined) clauses.push({ name: { $eq: f.name } });
   if (f.importance_min !== undefined) clauses.push({ importance: { $gte: f.importance_min } });
   if (f.importance_max !== undefined) clauses.push({ importance: { $lte: f.importance_max } });
   if (f.created_after !== undefined) clauses.push({ timestamp: { $gte: seconds(f.created_after) } });

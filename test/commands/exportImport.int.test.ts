@@ -34,6 +34,18 @@ describe('import', () => {
     expect(messages[0]!.timestamp).toBe(new Date(1714550460_000).toISOString());
     const code = await get(`/api/v1/conversations/${regex}?include=messages`);
     expect(code.body.messages[1].content).toMatch(/^\^\[0-9a-f\]\{8\}/);
+    // The export's author.name is null here: no name.
+    expect(messages.some((m) => 'name' in m)).toBe(false);
+  });
+
+  it("takes a ChatGPT message's name from its author", async () => {
+    const item = structuredClone(chatgpt[0]);
+    item.conversation_id = '6630a1b2-0000-4000-8000-0000000a0be1';
+    item.mapping.n1.message.author.name = 'Caroline';
+    const res = await sendJson(t.app, 'POST', '/api/v1/import', [item]);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const got = await get(`/api/v1/conversations/${res.body.conversation_ids[0]}?include=messages&min_position=${res.body.position}`);
+    expect(got.body.messages.map((m: { name?: string }) => m.name)).toEqual(['Caroline', undefined, undefined, undefined]);
   });
 
   it('imports a Claude export with the label and folder asked for', async () => {
@@ -118,7 +130,7 @@ describe('export', () => {
       importance_score: 7,
       messages: [
         { role: 'user', content: 'What is CQRS?', timestamp: '2024-01-01T00:00:00Z' },
-        { role: 'assistant', content: 'Separate the write model from the read model.\n\nOften with events.', timestamp: '2024-01-01T00:00:05Z' },
+        { role: 'assistant', name: 'Ada', content: 'Separate the write model from the read model.\n\nOften with events.', timestamp: '2024-01-01T00:00:05Z' },
       ],
     });
     id = created.id;
@@ -143,9 +155,10 @@ describe('export', () => {
     const body = (await back.json()) as any;
     const again = await get(`/api/v1/conversations/${body.conversation_ids[0]}?include=messages&min_position=${body.position}`);
     expect(again.body.label).toBe('Export me');
-    expect(again.body.messages.map((m: any) => [m.role, m.content, m.timestamp])).toEqual([
-      ['user', 'What is CQRS?', '2024-01-01T00:00:00.000Z'],
-      ['assistant', 'Separate the write model from the read model.\n\nOften with events.', '2024-01-01T00:00:05.000Z'],
+    expect(md).toContain('## Assistant (Ada)\n');
+    expect(again.body.messages.map((m: any) => [m.role, m.name, m.content, m.timestamp])).toEqual([
+      ['user', undefined, 'What is CQRS?', '2024-01-01T00:00:00.000Z'],
+      ['assistant', 'Ada', 'Separate the write model from the read model.\n\nOften with events.', '2024-01-01T00:00:05.000Z'],
     ]);
   });
 

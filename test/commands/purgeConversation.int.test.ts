@@ -14,7 +14,7 @@ async function conversationWithMarker(marker: string) {
     label: 'private',
     metadata: { note: marker },
     messages: [
-      { role: 'user', content: `my secret is ${marker}`, metadata: { tag: marker } },
+      { role: 'user', name: marker, content: `my secret is ${marker}`, metadata: { tag: marker } },
       { role: 'assistant', content: [{ type: 'text', text: `noted ${marker}` }] },
     ],
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lexicalDocument } from '../../src/domain/conversation/index.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import type { Bm25Params } from '../../src/queries/bm25.js';
 import { lexicalExact, lexicalTopK, searchFilter } from '../../src/queries/lexicalTopK.js';
@@ -10,10 +11,12 @@ import { createQueryApp, type QueryApp } from './support.js';
 const VOCABULARY = ['harbour', 'lantern', 'orchard', 'glacier', 'violin', 'meadow', 'compass', 'falcon', 'quarry', 'thimble'];
 
 let t: QueryApp;
-const docs: { id: string; content: string }[] = [];
+/** Each message's lexical document (name, text and day): what BM25 scores. */
+const docs: { id: string; document: string }[] = [];
 
 beforeAll(async () => {
-  t = await createQueryApp({}, [lexicalStatsDefinition]);
+  // The query route's fts ranking without neighbour smoothing: BM25 alone.
+  t = await createQueryApp({ config: { search: { neighbour_weight: 0 } } }, [lexicalStatsDefinition]);
   // Messages of varied lengths with skewed word frequencies, so that tf, df and length all matter.
   const random = rng(11);
   const contents = Array.from({ length: 40 }, () =>
@@ -27,8 +30,11 @@ beforeAll(async () => {
     15_000,
     'lexical stats and read model',
   );
-  const { rows } = await t.deps.pools.read.query<{ id: string; content: string }>('select id::text, content from messages where conversation_id = $1', [c.id]);
-  docs.push(...rows);
+  const { rows } = await t.deps.pools.read.query<{ id: string; name: string | null; content: string; timestamp: Date }>(
+    'select id::text, name, content, timestamp from messages where conversation_id = $1',
+    [c.id],
+  );
+  docs.push(...rows.map((r) => ({ id: r.id, document: lexicalDocument({ name: r.name, text: r.content, timestamp: r.timestamp.toISOString() }) })));
 });
 afterAll(() => t.close());
 
@@ -36,7 +42,7 @@ afterAll(() => t.close());
 async function reference(query: string, p: Bm25Params): Promise<Map<string, number>> {
   const lexemes = async (text: string) =>
     (await t.deps.pools.read.query<{ lexeme: string; tf: number }>(`select lexeme, coalesce(array_length(positions, 1), 1) as tf from unnest(to_tsvector('english', $1))`, [text])).rows;
-  const perDoc = await Promise.all(docs.map(async (d) => ({ id: d.id, terms: new Map((await lexemes(d.content)).map((l) => [l.lexeme, l.tf])) })));
+  const perDoc = await Promise.all(docs.map(async (d) => ({ id: d.id, terms: new Map((await lexemes(d.document)).map((l) => [l.lexeme, l.tf])) })));
   const len = (terms: Map<string, number>) => [...terms.values()].reduce((a, b) => a + b, 0);
   const avgdl = perDoc.reduce((a, d) => a + len(d.terms), 0) / perDoc.length;
   const scores = new Map<string, number>();

@@ -28,8 +28,8 @@ describe('weighted reciprocal rank fusion', () => {
 describe('fusion weights per model', () => {
   it('takes configured weights first, then built-in ones, then 1/1/60', async () => {
     const { fusionFor } = await import('../../src/queries/searchFusion.js');
-    expect(fusionFor('energetic-ai/use-lite-en', { hybrid_weights: {} })).toEqual({ semantic: 0.2, lexical: 1, k: 10 });
-    expect(fusionFor('energetic-ai/use-lite-en', { rrf_k: 30, hybrid_weights: {} })).toEqual({ semantic: 0.2, lexical: 1, k: 30 });
+    expect(fusionFor('energetic-ai/use-lite-en', { hybrid_weights: {} })).toEqual({ semantic: 0.3, lexical: 0.7, k: 10 });
+    expect(fusionFor('energetic-ai/use-lite-en', { rrf_k: 30, hybrid_weights: {} })).toEqual({ semantic: 0.3, lexical: 0.7, k: 30 });
     expect(fusionFor('nomic-embed-text', { hybrid_weights: { 'nomic-embed-text': { semantic: 2, lexical: 1, k: 5 } } })).toEqual({ semantic: 2, lexical: 1, k: 5 });
     expect(fusionFor(undefined, { hybrid_weights: {} })).toEqual({ semantic: 1, lexical: 1, k: 60 });
   });

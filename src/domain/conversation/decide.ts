@@ -6,6 +6,7 @@ import type { ConversationState } from './state.js';
 export interface NewMessage {
   id: string;
   role: Role;
+  name?: string;
   content: MessageContent;
   timestamp: string;
   metadata: Record<string, unknown>;

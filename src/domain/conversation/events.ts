@@ -13,6 +13,8 @@ export interface MessageRecord {
   /** 1-based order of the message in its conversation. */
   seq: number;
   role: Role;
+  /** The participant who wrote it (OpenAI chat's `name`); absent in events older than names. */
+  name?: string;
   content: MessageContent;
   timestamp: string;
   metadata: Record<string, unknown>;

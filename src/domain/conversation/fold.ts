@@ -108,7 +108,9 @@ function messagesOf(raw: unknown, at: string): MessageRecord[] {
   return messages.flatMap((item, i) => {
     const m = obj(item);
     if (typeof m.id !== 'string' || !UUID.test(m.id)) return [];
-    return [{ id: m.id, seq: num(m.seq, i + 1), role: isRole(m.role) ? m.role : 'user', content: contentOf(m.content), timestamp: str(m.timestamp, at), metadata: obj(m.metadata) }];
+    // A name is optional and older events have none; a purge removes it.
+    const name = typeof m.name === 'string' && m.name !== '' ? { name: m.name } : {};
+    return [{ id: m.id, seq: num(m.seq, i + 1), role: isRole(m.role) ? m.role : 'user', ...name, content: contentOf(m.content), timestamp: str(m.timestamp, at), metadata: obj(m.metadata) }];
   });
 }
 

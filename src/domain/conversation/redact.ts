@@ -8,7 +8,7 @@ const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(va
 
 /**
  * The event with its content replaced by the redaction marker plus a SHA-256 of what was removed:
- * message content and metadata, and the conversation's metadata. Labels, folders, times and who did
+ * message content, name and metadata, and the conversation's metadata. Labels, folders, times and who did
  * what stay: the audit keeps the facts, never the content. Idempotent.
  */
 export function redactEvent(event: ConversationEvent): ConversationEvent {
@@ -18,8 +18,10 @@ export function redactEvent(event: ConversationEvent): ConversationEvent {
         ...event,
         data: {
           ...event.data,
-          messages: event.data.messages.map((m) =>
-            m.redacted ? m : { ...m, content: REDACTED, metadata: {}, redacted: { sha256: sha256({ content: m.content, metadata: m.metadata }) } },
+          messages: event.data.messages.map(({ name, ...m }) =>
+            m.redacted
+              ? m
+              : { ...m, content: REDACTED, metadata: {}, redacted: { sha256: sha256({ content: m.content, metadata: m.metadata, ...(name !== undefined ? { name } : {}) }) } },
           ),
         },
       };

