@@ -6,7 +6,7 @@ import { err } from 'neverthrow';
 import { commandContext } from '../commands/http.js';
 import { summarize, summarizeBody } from '../commands/summarize.js';
 import type { AppDeps } from '../deps.js';
-import { grants, toolScope } from '../http/auth/scopes.js';
+import { grants } from '../http/auth/scopes.js';
 import { apiError, toApiError, type ServiceError } from '../http/errors.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { SUMMARIES } from '../projections/summaries.js';
@@ -27,12 +27,14 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
   return {
     ...shared,
     memory_get_conversation: {
+      scope: 'read',
       description: 'One conversation with its messages (as JSON; the text is Markdown).',
       input: z.object({ conversation_id: uuid }),
       readsFrom: [READ_MODEL],
       run: async (d, _c, input) => (await loadConversation(d.pools.read, input.conversation_id)).map((l) => ({ ...conversationExportJson(l), markdown: conversationMarkdown(l) })),
     },
     memory_summarize: {
+      scope: 'write',
       description: "Summarize a conversation's latest day, week or month and record the summary.",
       input: summarizeBody,
       readsFrom: [READ_MODEL, SUMMARIES],
@@ -43,6 +45,7 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
       },
     },
     memory_prune_suggestions: {
+      scope: 'read',
       description: 'Conversations worth archiving: untouched for threshold_days (default 30), unpinned, below importance_threshold (default 5); with token estimates. Changes nothing.',
       input: pruneSuggestionsInput,
       readsFrom: [READ_MODEL],
@@ -90,14 +93,14 @@ export function createMcpServer(deps: AppDeps, c: Context): McpServer {
       name,
       description: tool.description,
       inputSchema: toolInputSchema(tool),
-      annotations: { readOnlyHint: toolScope(name) === 'read' },
+      annotations: { readOnlyHint: tool.scope === 'read' },
     })),
   }));
   server.server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const name = request.params.name;
     const tool = all[name];
     if (!tool) return toolError(apiError('unknown_tool', `no tool named ${name}; tools/list names them`));
-    const scope = toolScope(name);
+    const scope = tool.scope;
     if (!grants(scopes, scope)) {
       return toolError(apiError('insufficient_scope', `the tool ${name} needs the ${scope} scope; the key "${c.get('actor')}" has ${scopes.join(', ')}`));
     }

@@ -12,7 +12,6 @@ import { searchBody, searchMessages, vectorsReadyFor } from '../queries/searchMe
 import { conversationAnswer, importanceSchema, folderSchema, labelSchema } from '../http/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { apiError, toApiError, validationError, type ApiError, type ServiceError } from '../http/errors.js';
-import { toolScope } from '../http/auth/scopes.js';
 import { nullAsAbsent } from '../http/lenientBody.js';
 import { errorResponses, register, unstorableError, unstorableField, type App } from '../http/openapi.js';
 import { searchFiltersSchema } from '../queries/searchFilters.js';
@@ -28,6 +27,8 @@ export type Answer = Result<unknown, ServiceError>;
 export interface Tool {
   description: string;
   input: z.ZodType;
+  /** The scope a call needs: read for tools that only read, write for the others (checked per call). */
+  scope: 'read' | 'write';
   /** Projections this tool reads: it waits for the caller's position or own last write (read-your-writes) as the REST route does. */
   readsFrom?: string[];
   run(deps: AppDeps, c: Context, input: any): Promise<Answer>;
@@ -84,6 +85,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
   const limits = deps.config.api;
   return {
     memory_store: {
+      scope: 'write',
       description: 'Store a conversation (label, folder, messages, importance_score) in memory.',
       input: createConversationBody(limits),
       async run(d, c, input) {
@@ -93,6 +95,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_search: {
+      scope: 'read',
       description: 'Search past messages by meaning and words (hybrid); filters by label, folder, importance, time.',
       input: z.object({
         query: z.string(),
@@ -126,6 +129,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_update: {
+      scope: 'write',
       description: 'Change a conversation: label, folder, status (active, pinned, archived), importance_score (also pinned, archived as booleans).',
       input: z.object({
         conversation_id: uuid,
@@ -171,6 +175,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_get_context: {
+      scope: 'read',
       description: "One conversation's details: label, status, folder, importance, word count, times (upstream's memory_get_context).",
       input: z.object({ conversation_id: uuid }),
       readsFrom: [READ_MODEL],
@@ -180,12 +185,14 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_assemble_context: {
+      scope: 'read',
       description: 'Assemble the most relevant past messages for a query within a token budget, with citations.',
       input: assembleBody(deps),
       readsFrom: [READ_MODEL, LEXICAL_STATS],
       run: (d, _c, input) => assembleContext(d, input),
     },
     memory_prune: {
+      scope: 'write',
       description: 'Suggest conversations to archive (dry run, default: untouched 30 days, importance below 5), or archive the given conversation_ids with execute=true.',
       input: z.union([
         pruneSuggestionsInput.extend({ execute: z.literal(false).optional() }),
@@ -200,6 +207,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_export: {
+      scope: 'read',
       description: 'Export one conversation (conversation_id) with its messages, or those with a label and/or under a folder, as json or markdown.',
       input: exportQuery(deps).extend({ conversation_id: uuid.optional(), include_metadata: z.boolean().default(true) }),
       readsFrom: [READ_MODEL],
@@ -220,6 +228,7 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
       },
     },
     memory_stats: {
+      scope: 'read',
       description: 'Totals, average importance, folders and labels, optionally for a folder and/or label.',
       input: statsQuery(deps),
       readsFrom: [READ_MODEL],
@@ -302,7 +311,7 @@ export const mcpRoutes = (deps: AppDeps) => (app: App) => {
         const answer = await runTool(deps, c, tool, args);
         return answer.match((data) => c.json({ success: true, data, error: null }), (e) => fail(c, e));
       },
-      toolScope(name),
+      tool.scope,
     );
   }
   // No catch-all route: auth decides the scope from the matched route, and a `{name}` route would match every tool.

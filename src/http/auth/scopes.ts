@@ -47,12 +47,6 @@ export function requiredScope(c: Context): Requirement {
   return value !== null && resolved.raisedBy.values.includes(value) ? resolved.raisedBy.needs : resolved.needs;
 }
 
-/** MCP tools that only read; the others write. */
-const READ_TOOLS = new Set(['memory_search', 'memory_get_context', 'memory_assemble_context', 'memory_export', 'memory_stats', 'memory_get_conversation', 'memory_prune_suggestions']);
-
-/** The scope an MCP tool needs (the MCP endpoint checks it per tool call). */
-export const toolScope = (name: string): 'read' | 'write' => (READ_TOOLS.has(name) ? 'read' : 'write');
-
 /** Whether scopes grant a requirement; admin grants everything. */
 export const grants = (scopes: readonly Scope[], needed: Requirement): boolean =>
   needed === 'public' || scopes.includes(needed) || scopes.includes('admin');
