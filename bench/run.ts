@@ -32,8 +32,11 @@ const program = new Command('bench')
   .option('--embedder <kind>', 'local (the offline model), trigram (bench/embedderServer.ts over Ollama\'s wire format) or auto: local up to 1,000 conversations, trigram above', 'auto')
   .option('--cpu-prof <dir>', 'run the service with --cpu-prof, writing .cpuprofile files to this directory (open in Chrome DevTools)')
   .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
+  .option('--skip <parts>', 'leave out slow parts, comma-separated: peer (the Emmett baselines), vector-rebuild', '')
   .parse();
-const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string }>();
+const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string }>();
+const skipped = new Set(opts.skip.split(',').filter(Boolean));
+for (const part of skipped) if (!['peer', 'vector-rebuild'].includes(part)) program.error(`--skip takes peer and vector-rebuild, not ${part}`);
 if (!['local', 'trigram', 'auto'].includes(opts.embedder)) program.error(`--embedder must be local, trigram or auto, not ${opts.embedder}`);
 // `npm run bench --quick` reaches us as npm_config_quick, `npm run bench -- --quick` as a flag.
 const quick = Boolean(opts.quick) || process.env.npm_config_quick === 'true';
@@ -303,14 +306,18 @@ async function benchSize(size: number): Promise<SizeReport> {
       try {
         report.append = await appendBaselines(sibling.url, quick ? 2 : 5);
         log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
-        report.peer = await peerBaseline(sibling.url, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
-        log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
+        if (!skipped.has('peer')) {
+          report.peer = await peerBaseline(sibling.url, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
+          log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
+        }
       } finally {
         await sibling.drop();
       }
     }
-    report.vector_rebuild = await rebuildVectors(svc.url, undefined, log);
-    log(`  vector rebuild: ${JSON.stringify(report.vector_rebuild)}`);
+    if (!skipped.has('vector-rebuild')) {
+      report.vector_rebuild = await rebuildVectors(svc.url, undefined, log);
+      log(`  vector rebuild: ${JSON.stringify(report.vector_rebuild)}`);
+    }
     // First search after a restart, once /ready says ready (the warm-up has loaded the model and Chroma's index).
     await svc.stop();
     const restart = await firstSearchAfterReady(() => launch({ DATA_DIR: dataDir, ...embedder.env }), q(0));
@@ -336,7 +343,7 @@ const sha = (() => {
 const report: BenchReport = {
   date: new Date().toISOString(),
   git_sha: sha,
-  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds} --embedder ${opts.embedder}`}`,
+  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds} --embedder ${opts.embedder}${opts.skip ? ` --skip ${opts.skip}` : ''}`}`,
   machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
   settings: { seconds_per_row: seconds, connections, seed },
   http_ceiling: await bareHonoBaseline(seconds, connections),
