@@ -14,7 +14,7 @@ import { conversationExportJson, conversationMarkdown } from '../queries/exportF
 import { loadConversation, loadConversations } from '../queries/loadConversation.js';
 import { memoryStats } from '../queries/stats.js';
 import { VERSION } from '../version.js';
-import { inputJsonSchema, pruneSuggestions, pruneSuggestionsInput, runTool, tools, type Tool } from './tools.js';
+import { defineTool, inputJsonSchema, pruneSuggestions, pruneSuggestionsInput, runTool, tools, type Tool } from './tools.js';
 
 const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
 
@@ -26,14 +26,14 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
   const { memory_prune: _restOnly, ...shared } = tools(deps);
   return {
     ...shared,
-    memory_get_conversation: {
+    memory_get_conversation: defineTool({
       scope: 'read',
       description: 'One conversation with its messages (as JSON; the text is Markdown).',
       input: z.object({ conversation_id: uuid }),
       readsFrom: [READ_MODEL],
       run: async (d, _c, input) => (await loadConversation(d.pools.read, input.conversation_id)).map((l) => ({ ...conversationExportJson(l), markdown: conversationMarkdown(l) })),
-    },
-    memory_summarize: {
+    }),
+    memory_summarize: defineTool({
       scope: 'write',
       description: "Summarize a conversation's latest day, week or month and record the summary.",
       input: summarizeBody,
@@ -43,15 +43,15 @@ export function mcpTools(deps: AppDeps): Record<string, Tool> {
         if (context.isErr()) return err(context.error);
         return summarize(d, input, context.value);
       },
-    },
-    memory_prune_suggestions: {
+    }),
+    memory_prune_suggestions: defineTool({
       scope: 'read',
       description: 'Conversations worth archiving: untouched for threshold_days (default 30), unpinned, below importance_threshold (default 5); with token estimates. Changes nothing.',
       input: pruneSuggestionsInput,
       readsFrom: [READ_MODEL],
       // The shape of memory_prune's dry run (upstream's).
       run: (d, _c, input) => pruneSuggestions(d, input),
-    },
+    }),
   };
 }
 

@@ -31,7 +31,13 @@ export interface Tool {
   scope: 'read' | 'write';
   /** Projections this tool reads: it waits for the caller's position or own last write (read-your-writes) as the REST route does. */
   readsFrom?: string[];
-  run(deps: AppDeps, c: Context, input: any): Promise<Answer>;
+  /** Called with input its schema accepted (runTool parses it first). */
+  run(deps: AppDeps, c: Context, input: unknown): Promise<Answer>;
+}
+
+/** A tool whose `run` takes what its input schema outputs: the table holds it as a Tool. */
+export function defineTool<S extends z.ZodType>(tool: Omit<Tool, 'input' | 'run'> & { input: S; run(deps: AppDeps, c: Context, input: z.output<S>): Promise<Answer> }): Tool {
+  return tool;
 }
 
 /** The command context of a tool call; each step of a multi-step tool gets its own Idempotency-Key. */
@@ -84,7 +90,7 @@ export async function pruneSuggestions(d: AppDeps, input: z.infer<typeof pruneSu
 export const tools = (deps: AppDeps): Record<string, Tool> => {
   const limits = deps.config.api;
   return {
-    memory_store: {
+    memory_store: defineTool({
       scope: 'write',
       description: 'Store a conversation (label, folder, messages, importance_score) in memory.',
       input: createConversationBody(limits),
@@ -93,8 +99,8 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
         if (context.isErr()) return err(context.error);
         return (await createConversation(d, input, context.value)).map(conversationView);
       },
-    },
-    memory_search: {
+    }),
+    memory_search: defineTool({
       scope: 'read',
       description: 'Search past messages by meaning and words (hybrid); filters by label, folder, importance, time.',
       input: z.object({
@@ -127,8 +133,8 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
           })),
         }));
       },
-    },
-    memory_update: {
+    }),
+    memory_update: defineTool({
       scope: 'write',
       description: 'Change a conversation: label, folder, status (active, pinned, archived), importance_score (also pinned, archived as booleans).',
       input: z.object({
@@ -173,8 +179,8 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
           position: conversation?.position,
         });
       },
-    },
-    memory_get_context: {
+    }),
+    memory_get_context: defineTool({
       scope: 'read',
       description: "One conversation's details: label, status, folder, importance, word count, times (upstream's memory_get_context).",
       input: z.object({ conversation_id: uuid }),
@@ -183,15 +189,15 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
         const loaded = await loadConversation(d.pools.read, input.conversation_id);
         return loaded.map(({ conversation }) => ({ conversation_id: conversation.id, ...upstreamConversation(conversation) }));
       },
-    },
-    memory_assemble_context: {
+    }),
+    memory_assemble_context: defineTool({
       scope: 'read',
       description: 'Assemble the most relevant past messages for a query within a token budget, with citations.',
       input: assembleBody(deps),
       readsFrom: [READ_MODEL, LEXICAL_STATS],
       run: (d, _c, input) => assembleContext(d, input),
-    },
-    memory_prune: {
+    }),
+    memory_prune: defineTool({
       scope: 'write',
       description: 'Suggest conversations to archive (dry run, default: untouched 30 days, importance below 5), or archive the given conversation_ids with execute=true.',
       input: z.union([
@@ -205,8 +211,8 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
         if (context.isErr()) return err(context.error);
         return pruneExecute(d, input.conversation_ids, context.value);
       },
-    },
-    memory_export: {
+    }),
+    memory_export: defineTool({
       scope: 'read',
       description: 'Export one conversation (conversation_id) with its messages, or those with a label and/or under a folder, as json or markdown.',
       input: exportQuery(deps).extend({ conversation_id: uuid.optional(), include_metadata: z.boolean().default(true) }),
@@ -226,14 +232,14 @@ export const tools = (deps: AppDeps): Record<string, Tool> => {
           };
         });
       },
-    },
-    memory_stats: {
+    }),
+    memory_stats: defineTool({
       scope: 'read',
       description: 'Totals, average importance, folders and labels, optionally for a folder and/or label.',
       input: statsQuery(deps),
       readsFrom: [READ_MODEL],
       run: (d, _c, input) => memoryStats(d, input),
-    },
+    }),
   };
 };
 
