@@ -31,7 +31,21 @@ export function redactEvent(event: ConversationEvent): ConversationEvent {
         : { ...event, data: { ...event.data, metadata: { redacted: { sha256: sha256(event.data.metadata) } } } };
     case 'SummaryGenerated':
       return event.data.summary === REDACTED ? event : { ...event, data: { ...event.data, summary: REDACTED } };
-    default:
+    // Facts only, no content. Listed, not defaulted: a new event type does not compile until it says
+    // what content it holds, so a purge can never leave one unredacted by omission.
+    case 'ConversationLabeled':
+    case 'ConversationMovedToFolder':
+    case 'ConversationPinned':
+    case 'ConversationUnpinned':
+    case 'ConversationArchived':
+    case 'ConversationUnarchived':
+    case 'ImportanceSet':
+    case 'ConversationDeleted':
+    case 'ConversationPurged':
       return event;
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
   }
 }
