@@ -8,6 +8,7 @@ import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from '.
 import type { Lease } from './lease.js';
 import type { Projector, ProjectorStatus } from './types.js';
 import type { Wakeup } from '../eventstore/wakeup.js';
+import { withTransaction } from '../db/transaction.js';
 
 export interface RunnerOptions {
   projector: Projector;
@@ -72,17 +73,7 @@ export function startRunner(options: RunnerOptions): Runner {
 
   async function setup(): Promise<boolean> {
     if (projector.kind === 'sql') {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        await projector.setup?.(client);
-        await client.query('commit');
-      } catch (e) {
-        await client.query('rollback').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      await withTransaction(pool, async (client) => projector.setup?.(client));
     } else {
       await projector.setup?.();
     }
