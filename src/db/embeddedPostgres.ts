@@ -40,7 +40,8 @@ async function ensureTraversable(dir: string): Promise<void> {
   }
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process is running (one we may not signal still is). */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { until } from '../support/until.js';
+import { alive, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 
 // A run killed with SIGKILL cannot stop its PostgreSQL; the next start on the same data dir must
 // still work (the orphan is stopped first), and a data dir a live instance holds is refused by name.
@@ -18,14 +19,6 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const postmasterPid = async () => Number((await readFile(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]) || undefined;
 
 /** A process of its own holding the embedded PostgreSQL on the data dir; answers once it is up. */
@@ -54,14 +47,6 @@ const watchdogOf = (pid: number) =>
       .split(/\s+/)[0],
   ) || undefined;
 
-async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('embedded PostgreSQL on a data dir', () => {
   it('refuses a data dir that a running instance holds, naming it; stops with its owner even when the owner is SIGKILLed', async () => {
     const { child, port } = await holder();
@@ -74,7 +59,7 @@ describe('embedded PostgreSQL on a data dir', () => {
     child.kill('SIGKILL');
     await killed(child);
     // No exit handler runs on SIGKILL: the watchdog stops PostgreSQL.
-    await until('the watchdog to stop PostgreSQL', () => !alive(pid), 60_000);
+    await until(() => !alive(pid), 60_000, 'the watchdog to stop PostgreSQL');
   }, 180_000);
 
   it('stops a PostgreSQL that a killed run left behind (its watchdog killed too), then starts on the same data with it intact', async () => {

@@ -1,28 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createTestDatabase, migrateBefore, type TestDatabase } from '../support/database.js';
 
 const NAMES = '062_message_names.sql';
 let db: TestDatabase;
-let dir: string;
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  dir = await mkdtemp(join(tmpdir(), 'sekha-migrations-'));
 });
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => db.drop());
 
 describe(`migration ${NAMES}`, () => {
   it('gives a read-model table made before names the column, a written search vector and a view that shows both', async () => {
-    const files = await listMigrations();
-    for (const file of files.filter((f) => f < NAMES)) await writeFile(join(dir, file), await readFile(join(MIGRATIONS_DIR, file), 'utf8'));
-    await migrate(db.pool, dir);
+    await migrateBefore(db.pool, NAMES);
     // The messages table and view as versions before names made them.
     await db.pool.query(`
       create table rm_v3_messages (
@@ -33,8 +23,7 @@ describe(`migration ${NAMES}`, () => {
       insert into rm_v3_messages (id, conversation_id, seq, role, content, timestamp)
         values ('10000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-00000000000a', 1, 'user', 'support group', now());`);
 
-    for (const file of files.filter((f) => f >= NAMES)) await writeFile(join(dir, file), await readFile(join(MIGRATIONS_DIR, file), 'utf8'));
-    const report = await migrate(db.pool, dir);
+    const report = await migrate(db.pool);
     expect(report.applied).toContain(NAMES);
 
     const old = await db.pool.query(`select name, search::text as search from messages`);

@@ -1,31 +1,20 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { migrate } from '../../src/db/migrate.js';
 import { createEventStore } from '../../src/eventstore/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, migrateBefore, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
-let dir: string;
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: false });
-  dir = await mkdtemp(join(tmpdir(), 'sekha-migrations-'));
 });
-afterAll(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => db.drop());
 
 describe('070_streams on an existing database', () => {
   it('backfills every stream’s version from its events, and appends go on from there', async () => {
     // A database as the version before the streams table left it, with events in it.
-    const files = await listMigrations();
-    const before = files.filter((f) => f < '070_streams.sql');
-    for (const file of before) await writeFile(join(dir, file), await readFile(join(MIGRATIONS_DIR, file), 'utf8'));
-    await migrate(db.pool, dir);
+    const rest = await migrateBefore(db.pool, '070_streams.sql');
     const streams = { [`s-${randomUUID()}`]: 3, [`s-${randomUUID()}`]: 1, [`s-${randomUUID()}`]: 12 };
     for (const [stream, version] of Object.entries(streams)) {
       for (let v = 1; v <= version; v++) {
@@ -34,7 +23,7 @@ describe('070_streams on an existing database', () => {
     }
 
     const report = await migrate(db.pool);
-    expect(report.applied).toEqual(files.filter((f) => f >= '070_streams.sql'));
+    expect(report.applied).toEqual(rest);
     const { rows } = await db.pool.query<{ stream_id: string; version: number }>('select stream_id, version from streams');
     expect(Object.fromEntries(rows.map((r) => [r.stream_id, r.version]))).toEqual(streams);
 

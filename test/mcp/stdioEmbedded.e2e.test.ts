@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { until } from '../support/until.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `sekha mcp` as a desktop agent starts it with no service to talk to: it starts the embedded
@@ -26,16 +27,6 @@ const leftovers = () =>
   execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => dataDir && line.includes(dataDir));
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('sekha mcp without a URL', () => {
   it('starts the embedded defaults, stores and reads back through the tools, and stops them when the agent closes', async () => {
@@ -63,15 +54,7 @@ describe('sekha mcp without a URL', () => {
       const id = (stored.structuredContent as { id: string }).id;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       // The write is in the event log at once; the read model follows it: read until it is there.
-      const resource = await (async () => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const read = await client.readResource({ uri: `sekha://conversations/${id}` }).catch(() => undefined);
-          if (read) return read;
-          if (Date.now() > deadline) throw new Error('the stored conversation never became readable');
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
+      const resource = await until(() => client.readResource({ uri: `sekha://conversations/${id}` }), 30_000, 'the stored conversation to become readable');
       expect((resource.contents[0] as { text: string }).text).toContain('The standup moved to 9:30 on Tuesdays.');
     } finally {
       // An agent ends the session by closing our stdin. The SDK's close() does that, then SIGTERM after
@@ -84,6 +67,6 @@ describe('sekha mcp without a URL', () => {
       await exited;
       await client.close();
     }
-    await until('no leftover process', () => (leftovers().length === 0 ? true : undefined), 60_000);
+    await until(() => leftovers().length === 0, 60_000, 'no leftover process');
   }, 300_000);
 });

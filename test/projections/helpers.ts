@@ -11,21 +11,9 @@ import { createProjectionRuntime } from '../../src/projections/runtime.js';
 export const silentLogger = pino({ level: process.env.SEKHA_TEST_LOG ?? 'silent' });
 export const context = { actor: 'test', requestId: 'req' };
 
-/** Polls `check` until it returns a truthy value or the deadline passes (then throws). */
-export async function until<T>(check: () => Promise<T> | T, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../support/until.js';
+
+export { until };
 
 let clock = Date.parse('2025-01-01T00:00:00Z');
 /** A strictly increasing fake time, so rows differ in time and tests need no sleeps. */

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
 
 /** A database of a test file's own, migrated, dropped by `drop()`. */
 export interface TestDatabase {
@@ -45,4 +48,20 @@ export async function createTestDatabase(options: { migrate?: boolean; poolSize?
       await admin((c) => c.query(`drop database if exists ${name} with (force)`));
     },
   };
+}
+
+/**
+ * Migrates a database as far as the migrations before `file` (a database as an older version left
+ * it), for testing what `file` does to existing data; answers `file` and the ones after it.
+ */
+export async function migrateBefore(pool: pg.Pool, file: string): Promise<string[]> {
+  const files = await listMigrations();
+  const dir = await mkdtemp(join(tmpdir(), 'sekha-migrations-'));
+  try {
+    for (const earlier of files.filter((f) => f < file)) await copyFile(join(MIGRATIONS_DIR, earlier), join(dir, earlier));
+    await migrate(pool, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return files.filter((f) => f >= file);
 }

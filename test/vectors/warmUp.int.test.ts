@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
+import { until } from '../support/until.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
@@ -53,16 +54,6 @@ function capturedLogger() {
   return { logger: createLogger('info', stream), lines };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const ready = async (url: string) => {
   const res = await fetch(`${url}/ready`);
   return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
@@ -80,11 +71,11 @@ describe('vector warm-up at start', () => {
         body: JSON.stringify({ label: 'warm', messages: [{ role: 'user', content: 'sourdough starter feeding schedule' }] }),
       });
       expect(created.status).toBe(201);
-      collection = await until('the vector in Chroma', async () => {
+      collection = await until(async () => {
         const { rows } = await db.pool.query<{ collection: string; processed: number }>(`select collection, processed from vector_collections where dropped_at is null`);
         return rows[0] && rows[0].processed > 0 ? rows[0].collection : undefined;
-      });
-      await until('ready', async () => ((await ready(first.url)).status === 200 ? true : undefined));
+      }, 30_000, 'the vector in Chroma');
+      await until(async () => (await ready(first.url)).status === 200, 30_000, 'ready');
     } finally {
       await first.stop();
     }
@@ -94,7 +85,7 @@ describe('vector warm-up at start', () => {
     const { logger, lines } = capturedLogger();
     const second = await startService(await config(), logger);
     try {
-      await until('the warm-up embed request', async () => (ollama.requests.some((r) => JSON.stringify(r.input).includes('warm-up')) ? true : undefined));
+      await until(() => ollama.requests.some((r) => JSON.stringify(r.input).includes('warm-up')), 30_000, 'the warm-up embed request');
       const waiting = await ready(second.url);
       expect(waiting.status).toBe(503);
       expect(waiting.body.status).toBe('not_ready');
@@ -102,10 +93,10 @@ describe('vector warm-up at start', () => {
       expect(lines.some((l) => l.msg === 'vector warm-up done')).toBe(false);
 
       ollama.stall(false);
-      const after = await until('ready after the warm-up', async () => {
+      const after = await until(async () => {
         const r = await ready(second.url);
         return r.status === 200 ? r : undefined;
-      });
+      }, 30_000, 'ready after the warm-up');
       expect(after.body).toMatchObject({ status: 'ready', checks: { warm_up: 'ok' } });
       // Ready only after the embed and the query on the live collection both answered.
       const done = lines.findIndex((l) => l.msg === 'vector warm-up done');
