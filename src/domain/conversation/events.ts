@@ -65,6 +65,9 @@ export type ConversationEvent =
 
 export type ConversationEventType = ConversationEvent['type'];
 
+/** The data of one event type. */
+export type EventData<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
+
 /**
  * The event types that change what a conversation is or holds (everything but summaries): what the
  * read model and the vectors project.

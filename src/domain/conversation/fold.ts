@@ -4,6 +4,7 @@ import {
   SUMMARY_LEVELS,
   type ConversationEvent,
   type ConversationEventType,
+  type EventData,
   type ContentPart,
   type MessageContent,
   type MessageRecord,
@@ -114,14 +115,13 @@ function messagesOf(raw: unknown, at: string): MessageRecord[] {
   });
 }
 
-type DataOf<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>['data'];
 type At = { conversation_id: string; at: string };
 
 /**
  * How each event type's data is read back from the log, defensively (nothing is assumed present):
  * one entry per type, so a new event type does not compile until it has one.
  */
-const readers: { [T in ConversationEventType]: (d: Loose, at: At) => DataOf<T> } = {
+const readers: { [T in ConversationEventType]: (d: Loose, at: At) => EventData<T> } = {
   ConversationStarted: (d, at) => ({ ...at, label: str(d.label), folder: str(d.folder, '/'), importance_score: num(d.importance_score, 5), metadata: obj(d.metadata) }),
   MessagesAppended: (d, at) => ({ ...at, messages: messagesOf(d.messages, at.at) }),
   ConversationLabeled: (d, at) => ({ ...at, label: str(d.label), ...(typeof d.folder === 'string' ? { folder: d.folder } : {}) }),
