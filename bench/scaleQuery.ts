@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { queryAt } from './corpus.js';
 import { summarize } from './stats.js';
-import { lexicalTopK, searchFilter } from '../src/queries/lexicalTopK.js';
+import { lexicalTopK } from '../src/queries/lexicalTopK.js';
 
 const [url, ...ks] = process.argv.slice(2);
 if (!url) throw new Error('usage: scaleQuery.ts <database-url> [k…]');
@@ -19,7 +19,7 @@ for (const k of (ks.length ? ks : ['10', '50', '100']).map(Number)) {
     for (let i = 0; i < 20; i++) {
       const query = queryAt(42, i);
       const started = performance.now();
-      const r = (await lexicalTopK(pool, { query, filter: searchFilter({}), scope: {}, k, params }))._unsafeUnwrap();
+      const r = (await lexicalTopK(pool, { query, filter: { status: 'active' }, k, params }))._unsafeUnwrap();
       samples.push(performance.now() - started);
       if (round === 2) work.push(`${query}: ${r.path} read ${r.postingsRead} resolved ${r.resolved} rounds ${r.rounds} ${(performance.now() - started).toFixed(1)} ms`);
     }

@@ -48,7 +48,7 @@ const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m
 async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<ContextCandidate[], ApiError>> {
   // The search and the pinned/preferred messages do not depend on each other: ask both at once.
   const [hybrid, recent] = await Promise.all([
-    hybridRanking(deps, input.query, {}, SEARCH_DEPTH),
+    hybridRanking(deps, input.query, { status: 'active' }, SEARCH_DEPTH),
     readQuery<Row>(
       deps.pools.read,
       `select ${COLUMNS} from (

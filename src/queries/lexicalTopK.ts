@@ -1,24 +1,28 @@
 import type pg from 'pg';
 import { ResultAsync } from 'neverthrow';
 import { REFERENCE } from '../projections/lexicalStats.js';
-import type { SearchFilters } from '../vectors/where.js';
+import type { MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
-import { searchConditions } from './searchFilters.js';
+import { filterConversationConditions, messageFilterConditions, narrowsConversations } from './messageFilter.js';
 import type { ApiError } from '../http/errors.js';
 import { Conditions, queryError } from './sql.js';
 import { withTransaction } from '../db/transaction.js';
 
+/** The text search configuration of the `messages.search` column and the lexical projection. */
+export const FTS_CONFIG = 'english';
+
+/** User text as a query: NUL cannot reach Postgres; everything else the parsers accept. */
+export const ftsText = (query: string): string => query.replace(/\u0000/g, ' ').trim();
+
 /** Adds SQL conditions on a message `m` (the read model's messages) and its conversation `c`. */
-export type MessageFilter = (into: Conditions) => Conditions;
+type SqlFilter = (into: Conditions) => Conditions;
 
 export interface LexicalTopKInput {
   query: string;
   /** How the query's terms are read: its words (default), or the positive terms of web-search syntax (negated ones left out). */
   syntax?: 'words' | 'websearch';
-  /** The filter results must pass; `searchFilter(filters)` for the API's search filters. */
+  /** The messages results may come from; a narrow one is scored whole. */
   filter: MessageFilter;
-  /** Conversation-level filters that may make the candidate set small enough to score whole. */
-  scope?: SearchFilters | undefined;
   k: number;
   params: Bm25Params;
 }
@@ -32,11 +36,20 @@ export interface LexicalTopK {
   rounds: number;
 }
 
-/** The filter of the API's search filters (archived left out unless asked for). */
-export const searchFilter =
-  (filters: SearchFilters): MessageFilter =>
+/**
+ * What a result must pass: the filter, and with web-search syntax the query itself (its phrases and
+ * negations, which the postings of its positive terms cannot tell).
+ */
+export function resultConditions(input: Pick<LexicalTopKInput, 'filter' | 'query' | 'syntax'>, into: Conditions): Conditions {
+  messageFilterConditions(input.filter, into);
+  if (input.syntax === 'websearch') into.add(`m.search @@ websearch_to_tsquery('${FTS_CONFIG}', ?)`, ftsText(input.query));
+  return into;
+}
+
+const sqlFilter =
+  (input: Pick<LexicalTopKInput, 'filter' | 'query' | 'syntax'>): SqlFilter =>
   (into) =>
-    searchConditions(filters, into);
+    resultConditions(input, into);
 
 // A filter that selects at most this many messages (counted from its conversations) is scored whole.
 const NARROW_MESSAGES = 5000;
@@ -46,10 +59,10 @@ const MAX_POSTINGS = 2_000_000;
 const MAX_ROUNDS = 40;
 
 const QUERY_TERMS = {
-  words: `select distinct lexeme as term from unnest(to_tsvector('english', $1))`,
+  words: `select distinct lexeme as term from unnest(to_tsvector('${FTS_CONFIG}', $1))`,
   // querytree() drops what a query must not contain; what is left is quoted lexemes with operators.
   websearch: `select distinct replace(l[1], '''''', '''') as term
-                from regexp_matches(querytree(websearch_to_tsquery('english', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
+                from regexp_matches(querytree(websearch_to_tsquery('${FTS_CONFIG}', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
 };
 
 const statsSql = (syntax: keyof typeof QUERY_TERMS) => `
@@ -82,7 +95,7 @@ function joinsFor(where: Conditions, kind: 'join' | 'left join'): string {
   return `${message}${kind} conversations c on c.id = d.conversation_id`;
 }
 
-function resolveSql(ids: string[], terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+function resolveSql(ids: string[], terms: string[], filter: SqlFilter): { text: string; values: unknown[] } {
   const where = new Conditions();
   const idsParam = where.param(ids);
   const termsParam = where.param(terms);
@@ -98,7 +111,7 @@ function resolveSql(ids: string[], terms: string[], filter: MessageFilter): { te
 }
 
 /** Documents containing a query term inside a narrow filter, with their tfs. */
-function narrowSql(terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+function narrowSql(terms: string[], filter: SqlFilter): { text: string; values: unknown[] } {
   const where = new Conditions();
   const termsParam = where.param(terms);
   filter(where).add(`d.terms && ${termsParam}::text[]`);
@@ -112,12 +125,10 @@ function narrowSql(terms: string[], filter: MessageFilter): { text: string; valu
   };
 }
 
-/** How many messages the conversation-level part of the filters selects, up to a cap. */
-function scopeSql(scope: SearchFilters): { text: string; values: unknown[] } | undefined {
-  const narrowing = scope.conversation_id ?? scope.label ?? scope.folder ?? scope.pinned ?? scope.importance_min ?? scope.importance_max;
-  if (narrowing === undefined) return undefined;
-  const where = searchConditions({ ...scope, conversation_id: undefined, role: undefined, name: undefined, created_after: undefined, created_before: undefined }, new Conditions());
-  if (scope.conversation_id !== undefined) where.add('c.id = ?', scope.conversation_id);
+/** How many messages the conversation-level part of the filter selects, up to a cap. */
+function scopeSql(filter: MessageFilter): { text: string; values: unknown[] } | undefined {
+  if (!narrowsConversations(filter)) return undefined;
+  const where = filterConversationConditions(filter, new Conditions());
   return {
     text: `select count(*)::int as conversations, coalesce(sum(message_count), 0)::int as messages
              from (select c.message_count from conversations c ${where.where} limit ${NARROW_CONVERSATIONS + 1}) s`,
@@ -125,7 +136,7 @@ function scopeSql(scope: SearchFilters): { text: string; values: unknown[] } | u
   };
 }
 
-function exactScanSql(terms: string[], filter: MessageFilter): { text: string; values: unknown[] } {
+function exactScanSql(terms: string[], filter: SqlFilter): { text: string; values: unknown[] } {
   const where = new Conditions();
   const termsParam = where.param(terms);
   filter(where);
@@ -159,7 +170,7 @@ function bestOf(docs: readonly ResolvedDoc[], terms: readonly QueryTerm[], avgdl
 
 /** The query's terms with their idf, avgdl and the postings' reference avgdl; undefined when no term occurs anywhere. */
 async function readStats(client: pg.PoolClient, query: string, syntax: keyof typeof QUERY_TERMS = 'words') {
-  const stats = (await client.query<Stats>(statsSql(syntax), [query.replace(/\u0000/g, ' ')])).rows[0];
+  const stats = (await client.query<Stats>(statsSql(syntax), [ftsText(query)])).rows[0];
   if (!stats || !stats.dfs.some((df) => df > 0)) return undefined;
   const terms: QueryTerm[] = stats.terms.map((term, i) => ({ term, df: stats.dfs[i]!, idf: bm25Idf(stats.docs, stats.dfs[i]!) }));
   const avgdl = Math.max(stats.total_len / stats.docs, 1);
@@ -167,13 +178,14 @@ async function readStats(client: pg.PoolClient, query: string, syntax: keyof typ
 }
 
 async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<LexicalTopK> {
-  const { k, params, filter } = input;
+  const { k, params } = input;
+  const filter = sqlFilter(input);
   const stats = await readStats(client, input.query, input.syntax);
   if (!stats || k <= 0) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
   const { terms, names, avgdl } = stats;
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
 
-  const scope = input.scope && scopeSql(input.scope);
+  const scope = scopeSql(input.filter);
   if (scope) {
     const size = (await client.query<{ conversations: number; messages: number }>(scope.text, scope.values)).rows[0]!;
     if (size.conversations <= NARROW_CONVERSATIONS && size.messages <= NARROW_MESSAGES) {
@@ -218,10 +230,10 @@ function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>)
 export const lexicalTopK = (pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> => inSnapshot(pool, (client) => run(client, input));
 
 /** The same k by scoring every message that has a query term: the last resort, and the reference the tests compare with. */
-export const lexicalExact = (pool: pg.Pool, input: Omit<LexicalTopKInput, 'scope'>): ResultAsync<Hit[], ApiError> =>
+export const lexicalExact = (pool: pg.Pool, input: LexicalTopKInput): ResultAsync<Hit[], ApiError> =>
   inSnapshot(pool, async (client) => {
     const stats = await readStats(client, input.query, input.syntax);
     if (!stats) return [];
-    const sql = exactScanSql(stats.names, input.filter);
+    const sql = exactScanSql(stats.names, sqlFilter(input));
     return bestOf((await client.query<ResolvedDoc>(sql.text, sql.values)).rows, stats.terms, stats.avgdl, input.params, input.k);
   });

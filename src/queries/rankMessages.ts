@@ -2,11 +2,12 @@ import { err, ok, type Result } from 'neverthrow';
 import type { AppDeps } from '../deps.js';
 import type { ApiError } from '../http/errors.js';
 import type { VectorHit } from '../vectors/store.js';
-import { toWhere, type SearchFilters } from '../vectors/where.js';
+import type { MessageFilter } from '../domain/conversation/index.js';
+import { toWhere } from '../vectors/where.js';
 import { smoothNeighbours, type Placement } from './neighbourSmoothing.js';
 import { fuseRankings, fuseScores, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Params } from './bm25.js';
-import { lexicalTopK, searchFilter } from './lexicalTopK.js';
+import { lexicalTopK } from './lexicalTopK.js';
 import { embedForLive, nearestMessages } from './semantic.js';
 import { readQuery } from './sql.js';
 
@@ -22,21 +23,21 @@ export interface MessageRanking {
 }
 
 /** The BM25 ranking of the read model's messages: the exact top `depth` (src/queries/lexicalTopK.ts). */
-export function lexicalRanking(deps: AppDeps, query: string, filters: SearchFilters, depth: number) {
-  return lexicalTopK(deps.pools.read, { query, filter: searchFilter(filters), scope: filters, k: depth, params: bm25Params(deps.config.search) }).map((r) => r.hits);
+export function lexicalRanking(deps: AppDeps, query: string, filter: MessageFilter, depth: number) {
+  return lexicalTopK(deps.pools.read, { query, filter, k: depth, params: bm25Params(deps.config.search) }).map((r) => r.hits);
 }
 
 /** The semantic ranking, or undefined when vectors cannot answer now. */
 async function semanticRanking(
   deps: AppDeps,
   query: string,
-  filters: SearchFilters,
+  filter: MessageFilter,
   depth: number,
   vectorsReady: Promise<boolean> | boolean,
 ): Promise<{ hits: VectorHit[]; model: string } | undefined> {
   if (!deps.vectors || !(await vectorsReady)) return undefined;
   const embedded = await embedForLive(deps, query);
-  const hits = embedded && (await nearestMessages(deps, embedded, depth, toWhere(filters)));
+  const hits = embedded && (await nearestMessages(deps, embedded, depth, toWhere(filter)));
   return embedded && hits ? { hits, model: embedded.model } : undefined;
 }
 
@@ -59,17 +60,17 @@ async function placements(deps: AppDeps, ranked: Ranking): Promise<Result<Map<st
  */
 export async function rankMessages(
   deps: AppDeps,
-  input: { query: string; filters: SearchFilters; depth: number; mode: SearchMode; vectorsReady?: Promise<boolean> | boolean },
+  input: { query: string; filter: MessageFilter; depth: number; mode: SearchMode; vectorsReady?: Promise<boolean> | boolean },
 ): Promise<Result<MessageRanking, ApiError>> {
-  const { query, filters, depth, mode } = input;
+  const { query, filter, depth, mode } = input;
   const wantsSemantic = mode !== 'fts';
   // Semantic-only asks BM25 only if it has to fall back; the others ask both sides at once.
   const [semantic, lexical] = await Promise.all([
-    wantsSemantic ? semanticRanking(deps, query, filters, depth, input.vectorsReady ?? true) : Promise.resolve(undefined),
-    mode !== 'semantic' || !deps.vectors ? lexicalRanking(deps, query, filters, depth) : undefined,
+    wantsSemantic ? semanticRanking(deps, query, filter, depth, input.vectorsReady ?? true) : Promise.resolve(undefined),
+    mode !== 'semantic' || !deps.vectors ? lexicalRanking(deps, query, filter, depth) : undefined,
   ]);
   const degraded = wantsSemantic && semantic === undefined;
-  const lexicalResult = lexical ?? (degraded ? await lexicalRanking(deps, query, filters, depth) : undefined);
+  const lexicalResult = lexical ?? (degraded ? await lexicalRanking(deps, query, filter, depth) : undefined);
   if (lexicalResult?.isErr()) return err(lexicalResult.error);
   const bm25: Ranking = lexicalResult?.isOk() ? lexicalResult.value : [];
   let ranked: Ranking;

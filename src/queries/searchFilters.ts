@@ -1,10 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { ROLES } from '../domain/conversation/index.js';
+import { ROLES, type MessageFilter } from '../domain/conversation/index.js';
 import { nameSchema, type Limits } from '../http/schemas.js';
-import type { SearchFilters } from '../vectors/where.js';
-import { conversationConditions } from './conversationFilters.js';
 import { folderParam, importanceParam, labelParam } from './params.js';
-import type { Conditions } from './sql.js';
 
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' });
 
@@ -22,30 +19,34 @@ export const searchFiltersSchema = (limits: Limits) =>
       name: nameSchema.optional().openapi({ description: "The participant's name, exactly as sent" }),
       importance_min: importanceParam.optional(),
       importance_max: importanceParam.optional(),
-      created_after: isoDateTime.optional().openapi({ description: 'Messages with a timestamp at or after this' }),
-      created_before: isoDateTime.optional().openapi({ description: 'Messages with a timestamp at or before this' }),
+      created_after: isoDateTime.optional().openapi({ description: 'Messages with a timestamp at or after this (whole seconds)' }),
+      created_before: isoDateTime.optional().openapi({ description: 'Messages with a timestamp at or before this (whole seconds)' }),
     })
     .default({});
 
-/** SQL conditions (messages `m` joined to conversations `c`) equal to the Chroma `where` of the same filters. */
-export function searchConditions(f: SearchFilters, into: Conditions): Conditions {
-  conversationConditions(
-    {
-      ...(f.label !== undefined ? { label: f.label } : {}),
-      ...(f.folder !== undefined ? { folder_prefix: f.folder } : {}),
-      ...(f.status !== undefined ? { status: f.status } : {}),
-      ...(f.pinned !== undefined ? { pinned: f.pinned } : {}),
-      ...(f.importance_min !== undefined ? { importance_min: f.importance_min } : {}),
-      ...(f.importance_max !== undefined ? { importance_max: f.importance_max } : {}),
-    },
-    into,
-  );
-  if (f.status === undefined && !f.include_archived) into.add(`c.status = 'active'`);
-  if (f.conversation_id !== undefined) into.add('m.conversation_id = ?', f.conversation_id);
-  if (f.role !== undefined) into.add('m.role = ?', f.role);
-  if (f.name !== undefined) into.add('m.name = ?', f.name);
-  // Whole seconds, as the vectors store them.
-  if (f.created_after !== undefined) into.add(`m.timestamp >= date_trunc('second', ?::timestamptz)`, f.created_after);
-  if (f.created_before !== undefined) into.add(`m.timestamp < date_trunc('second', ?::timestamptz) + interval '1 second'`, f.created_before);
-  return into;
+export type SearchFilters = z.infer<ReturnType<typeof searchFiltersSchema>>;
+
+/** The start of the whole second holding `iso`, as ISO. */
+const secondOf = (iso: string, plus = 0) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000 + plus * 1000).toISOString();
+
+/**
+ * This route's filters in the one filter vocabulary. `folder` is a subtree; archived conversations are
+ * left out unless asked for; the time bounds take whole seconds, inclusive at both ends, because that
+ * is all the vectors keep: a bound of the semantic side and of the lexical side then mean the same.
+ */
+export function queryFilterOf(f: SearchFilters): MessageFilter {
+  return {
+    status: f.status ?? (f.include_archived ? 'any' : 'active'),
+    label: f.label,
+    folderTree: f.folder,
+    pinned: f.pinned,
+    conversationId: f.conversation_id,
+    role: f.role,
+    name: f.name,
+    importanceMin: f.importance_min,
+    importanceMax: f.importance_max,
+    from: f.created_after === undefined ? undefined : { at: secondOf(f.created_after), inclusive: true },
+    // "At or before" a whole second is "before the next one".
+    to: f.created_before === undefined ? undefined : { at: secondOf(f.created_before, 1), inclusive: false },
+  };
 }

@@ -4,23 +4,16 @@ import { ROLES } from '../domain/conversation/index.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
-import { conversationConditions, type ConversationFilters } from './conversationFilters.js';
 import { folderParam, importanceParam, labelParam, offsetParam, sizeParam } from './params.js';
 import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { ok } from 'neverthrow';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
-import type { SearchFilters } from '../vectors/where.js';
+import type { MessageFilter } from '../domain/conversation/index.js';
 import { bm25Params } from './bm25.js';
-import { lexicalTopK } from './lexicalTopK.js';
+import { FTS_CONFIG, ftsText, lexicalTopK, resultConditions } from './lexicalTopK.js';
 import { Conditions, readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
-
-/** The text search configuration of the `messages.search` column. */
-export const FTS_CONFIG = 'english';
-
-/** User text as a websearch query: NUL cannot reach Postgres; everything else websearch_to_tsquery accepts. */
-export const ftsText = (query: string): string => query.replace(/\u0000/g, ' ').trim();
 
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' });
 
@@ -95,31 +88,24 @@ interface Row {
   folder: string;
 }
 
-/** The filters and the match itself, as SQL conditions on a message `m` and its conversation `c`. */
-function ftsConditions(body: Body, into: Conditions): Conditions {
-  const f = body.filters;
-  conversationConditions(f as ConversationFilters, into);
-  into.add(`m.search @@ websearch_to_tsquery('${FTS_CONFIG}', ?)`, ftsText(body.query));
-  if (f.conversation_id) into.add('m.conversation_id = ?', f.conversation_id);
-  if (f.role) into.add('m.role = ?', f.role);
-  if (f.name) into.add('m.name = ?', f.name);
-  if (f.after) into.add('m.timestamp > ?::timestamptz', f.after);
-  if (f.before) into.add('m.timestamp < ?::timestamptz', f.before);
-  return into;
-}
-
-/** The conversations the filters can reach (a superset), for judging whether they are narrow. */
-function ftsScope(body: Body): SearchFilters {
-  const f = body.filters;
+/**
+ * This route's filters in the one filter vocabulary: `folder` is exact and `folder_prefix` a subtree;
+ * `after`/`before` are exclusive and exact; archived conversations are kept unless a status is asked for.
+ */
+export function ftsFilterOf(f: Body['filters']): MessageFilter {
   return {
+    status: f.status ?? 'any',
     label: f.label,
-    folder: f.folder ?? f.folder_prefix,
-    conversation_id: f.conversation_id,
+    folder: f.folder,
+    folderTree: f.folder_prefix,
     pinned: f.pinned,
-    importance_min: f.importance_min,
-    importance_max: f.importance_max,
-    // Full-text search keeps archived conversations unless a status is asked for.
-    ...(f.status ? { status: f.status } : { include_archived: true }),
+    conversationId: f.conversation_id,
+    role: f.role,
+    name: f.name,
+    importanceMin: f.importance_min,
+    importanceMax: f.importance_max,
+    from: f.after === undefined ? undefined : { at: f.after, inclusive: false },
+    to: f.before === undefined ? undefined : { at: f.before, inclusive: false },
   };
 }
 
@@ -138,9 +124,9 @@ const PAGE_SQL = `
     from messages m join conversations c on c.id = m.conversation_id
    where m.id = any($1::uuid[])`;
 
-/** How many messages match. */
-export function ftsCountSql(body: Body): { text: string; values: unknown[] } {
-  const where = ftsConditions(body, new Conditions());
+/** How many messages pass the filter and match the query. */
+function ftsCountSql(filter: MessageFilter, query: string): { text: string; values: unknown[] } {
+  const where = resultConditions({ filter, query, syntax: 'websearch' }, new Conditions());
   return { text: `select count(*)::int as n from messages m join conversations c on c.id = m.conversation_id ${where.where}`, values: where.values };
 }
 
@@ -148,13 +134,13 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
     const body = c.req.valid('json');
     // The ranking (exact top offset + limit by BM25) and the count of all matches, side by side.
-    const count = ftsCountSql(body);
+    const filter = ftsFilterOf(body.filters);
+    const count = ftsCountSql(filter, body.query);
     const [ranked, counted] = await Promise.all([
       lexicalTopK(deps.pools.read, {
         query: ftsText(body.query),
         syntax: 'websearch',
-        filter: (into) => ftsConditions(body, into),
-        scope: ftsScope(body),
+        filter,
         k: body.offset + body.limit,
         params: bm25Params(deps.config.search),
       }),

@@ -7,9 +7,8 @@ import { errorResponses, register, type App } from '../http/openapi.js';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { VECTORS } from '../vectors/collections.js';
-import type { SearchFilters } from '../vectors/where.js';
 import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
-import { searchFiltersSchema } from './searchFilters.js';
+import { queryFilterOf, searchFiltersSchema } from './searchFilters.js';
 import { readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
 import { rankMessages } from './rankMessages.js';
@@ -84,10 +83,9 @@ interface HydratedRow {
  * tool memory_search answer. `vectorsReady` false leaves the semantic side out (it has not caught up).
  */
 export async function searchMessages(deps: AppDeps, body: SearchBody, vectorsReady: boolean | Promise<boolean> = true) {
-  const filters = body.filters as SearchFilters;
   // Each side ranks deeper than the page so that fusion has room to reorder.
   const depth = Math.max(body.offset + body.limit, 50);
-  const ranking = await rankMessages(deps, { query: body.query, filters, depth, mode: body.mode, vectorsReady });
+  const ranking = await rankMessages(deps, { query: body.query, filter: queryFilterOf(body.filters), depth, mode: body.mode, vectorsReady });
   if (ranking.isErr()) return err(ranking.error);
   const { ranked, degraded } = ranking.value;
   const page = ranked.slice(body.offset, body.offset + body.limit);

@@ -1,46 +1,48 @@
 import type { Where } from 'chromadb';
+import type { MessageFilter } from '../domain/conversation/index.js';
 import { MAX_FOLDER_DEPTH, folderKey } from './metadata.js';
 
-/** Filters of a search, as the API takes them. */
-export interface SearchFilters {
-  label?: string | undefined;
-  /** Folder prefix: "/a" matches "/a" and "/a/b", not "/ab". */
-  folder?: string | undefined;
-  status?: 'active' | 'archived' | undefined;
-  include_archived?: boolean | undefined;
-  pinned?: boolean | undefined;
-  conversation_id?: string | undefined;
-  role?: string | undefined;
-  /** The participant's name, exactly. */
-  name?: string | undefined;
-  importance_min?: number | undefined;
-  importance_max?: number | undefined;
-  created_after?: string | undefined;
-  created_before?: string | undefined;
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+/**
+ * A message's timestamp is kept in whole seconds (rounded down), so a time bound is exact when it falls
+ * on a whole second at the end it is inclusive from, or exclusive to (what POST /api/v1/query gives);
+ * any other bound is widened to the seconds it touches.
+ */
+function timeClauses(f: MessageFilter): Where[] {
+  const clauses: Where[] = [];
+  if (f.from !== undefined) clauses.push({ timestamp: { $gte: Math.floor(seconds(f.from.at)) } });
+  if (f.to !== undefined) {
+    const to = seconds(f.to.at);
+    clauses.push(Number.isInteger(to) && !f.to.inclusive ? { timestamp: { $lt: to } } : { timestamp: { $lte: Math.floor(to) } });
+  }
+  return clauses;
 }
 
-const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+/** The folder clause: a subtree by the indexed ancestor key of its depth (deeper than indexed: that folder exactly, a documented limit). */
+function folderTreeClause(root: string): Where | undefined {
+  const segments = root.split('/').filter(Boolean);
+  if (segments.length === 0) return undefined;
+  const path = `/${segments.join('/')}`;
+  return segments.length <= MAX_FOLDER_DEPTH ? { [folderKey(segments.length)]: { $eq: path } } : { folder: { $eq: path } };
+}
 
-/** Chroma `where` for the filters; archived conversations are left out unless asked for. Undefined = no filter. */
-export function toWhere(f: SearchFilters): Where | undefined {
-  const clauses: Where[] = [];
-  if (f.label !== undefined) clauses.push({ label: { $eq: f.label } });
-  if (f.folder !== undefined) {
-    const segments = f.folder.split('/').filter(Boolean);
-    if (segments.length > 0 && segments.length <= MAX_FOLDER_DEPTH) clauses.push({ [folderKey(segments.length)]: { $eq: `/${segments.join('/')}` } });
-    // Deeper than we index: match exactly (rare; documented limit).
-    if (segments.length > MAX_FOLDER_DEPTH) clauses.push({ folder: { $eq: `/${segments.join('/')}` } });
-  }
-  if (f.status !== undefined) clauses.push({ status: { $eq: f.status } });
-  else if (!f.include_archived) clauses.push({ status: { $eq: 'active' } });
-  if (f.pinned !== undefined) clauses.push({ pinned: { $eq: f.pinned } });
-  if (f.conversation_id !== undefined) clauses.push({ conversation_id: { $eq: f.conversation_id } });
-  if (f.role !== undefined) clauses.push({ role: { $eq: f.role } });
-  if (f.name !== undefined) clauses.push({ name: { $eq: f.name } });
-  if (f.importance_min !== undefined) clauses.push({ importance: { $gte: f.importance_min } });
-  if (f.importance_max !== undefined) clauses.push({ importance: { $lte: f.importance_max } });
-  if (f.created_after !== undefined) clauses.push({ timestamp: { $gte: seconds(f.created_after) } });
-  if (f.created_before !== undefined) clauses.push({ timestamp: { $lte: seconds(f.created_before) } });
+/** Chroma `where` for a message filter (the vector reading of `passesFilter`). Undefined = no filter. */
+export function toWhere(f: MessageFilter): Where | undefined {
+  const tree = f.folderTree === undefined ? undefined : folderTreeClause(f.folderTree);
+  const clauses: Where[] = [
+    ...(f.label !== undefined ? [{ label: { $eq: f.label } }] : []),
+    ...(f.folder !== undefined ? [{ folder: { $eq: f.folder } }] : []),
+    ...(tree ? [tree] : []),
+    ...(f.status !== 'any' ? [{ status: { $eq: f.status } }] : []),
+    ...(f.pinned !== undefined ? [{ pinned: { $eq: f.pinned } }] : []),
+    ...(f.conversationId !== undefined ? [{ conversation_id: { $eq: f.conversationId } }] : []),
+    ...(f.role !== undefined ? [{ role: { $eq: f.role } }] : []),
+    ...(f.name !== undefined ? [{ name: { $eq: f.name } }] : []),
+    ...(f.importanceMin !== undefined ? [{ importance: { $gte: f.importanceMin } }] : []),
+    ...(f.importanceMax !== undefined ? [{ importance: { $lte: f.importanceMax } }] : []),
+    ...timeClauses(f),
+  ];
   if (clauses.length === 0) return undefined;
   return clauses.length === 1 ? clauses[0] : { $and: clauses };
 }

@@ -6,8 +6,8 @@ import { createProjectionRuntime, type ProjectionRuntime } from '../../src/proje
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import type { Bm25Params, Hit } from '../../src/queries/bm25.js';
-import { lexicalExact, lexicalTopK, searchFilter } from '../../src/queries/lexicalTopK.js';
-import type { SearchFilters } from '../../src/vectors/where.js';
+import { lexicalExact, lexicalTopK } from '../../src/queries/lexicalTopK.js';
+import { queryFilterOf, type SearchFilters } from '../../src/queries/searchFilters.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { silentLogger, until } from '../projections/helpers.js';
 
@@ -149,9 +149,9 @@ async function checkQueries(count: number): Promise<Record<string, number>> {
     const query = queryAt();
     const filters = filterAt(i);
     const k = pick([1, 3, 10, 25, 50, 100]);
-    const filter = searchFilter(filters);
+    const filter = queryFilterOf(filters);
     const t0 = performance.now();
-    const got = (await lexicalTopK(db.pool, { query, filter, scope: filters, k, params }))._unsafeUnwrap();
+    const got = (await lexicalTopK(db.pool, { query, filter, k, params }))._unsafeUnwrap();
     const t1 = performance.now();
     const want = (await lexicalExact(db.pool, { query, filter, k, params }))._unsafeUnwrap();
     if (process.env.SEKHA_TEST_TIMING) console.log(`${(t1 - t0).toFixed(1)} ms vs ${(performance.now() - t1).toFixed(1)} ms ${got.path} read ${got.postingsRead} resolved ${got.resolved} rounds ${got.rounds} k ${k} "${query}" ${JSON.stringify(filters)}`);

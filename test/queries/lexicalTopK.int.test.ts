@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lexicalDocument } from '../../src/domain/conversation/index.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import type { Bm25Params } from '../../src/queries/bm25.js';
-import { lexicalExact, lexicalTopK, searchFilter } from '../../src/queries/lexicalTopK.js';
+import { lexicalExact, lexicalTopK } from '../../src/queries/lexicalTopK.js';
 import { rng } from '../../bench/corpus.js';
 import { until } from '../projections/helpers.js';
 import { sendJson } from '../support/testApp.js';
@@ -64,13 +64,14 @@ describe('top-k BM25 over the lexical projection', () => {
     for (const params of [{ k1: 1.2, b: 0.75 }, { k1: 0.9, b: 0.3 }, { k1: 2, b: 0 }, { k1: 0.5, b: 1 }]) {
       for (const query of ['harbour', 'glacier violin', 'thimble quarry falcon', 'lanterns in the orchard']) {
         const expected = await reference(query, params);
-        const filter = searchFilter({ folder: '/bm25' });
+        // Every message is in /bm25: no filter walks the postings, the folder is scored whole as a narrow filter.
+        const filter = { status: 'active' } as const;
+        const narrow = { status: 'active', folderTree: '/bm25' } as const;
         // Through the postings (k below the matches: bounds decide), scored inside the narrow folder, and the full scan.
-        const answers = [
-          (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap().hits,
-          (await lexicalTopK(t.deps.pools.read, { query, filter, scope: { folder: '/bm25' }, k: 100, params }))._unsafeUnwrap().hits,
-          (await lexicalExact(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap(),
-        ];
+        const walked = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap();
+        const scoped = (await lexicalTopK(t.deps.pools.read, { query, filter: narrow, k: 100, params }))._unsafeUnwrap();
+        expect([walked.path, scoped.path]).toEqual(['postings', 'narrow']);
+        const answers = [walked.hits, scoped.hits, (await lexicalExact(t.deps.pools.read, { query, filter: narrow, k: 100, params }))._unsafeUnwrap()];
         for (const hits of answers) {
           expect(hits.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
           for (const r of hits) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);

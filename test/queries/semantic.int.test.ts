@@ -44,16 +44,16 @@ describe('queryVectors: a broad filter applied after an unfiltered search', () =
   afterAll(() => chroma.stop());
 
   it('tells broad filters from selective ones', () => {
-    expect(isBroad(toWhere({})!)).toBe(true);
+    expect(isBroad(toWhere({ status: 'active' })!)).toBe(true);
     expect(isBroad({ $and: [{ conversation_id: { $ne: 'x' } }, { status: { $eq: 'active' } }] })).toBe(true);
-    expect(isBroad(toWhere({ folder: '/f' })!)).toBe(false);
+    expect(isBroad(toWhere({ status: 'active', folderTree: '/f' })!)).toBe(false);
     expect(isBroad(toWhere({ status: 'archived' })!)).toBe(false);
-    expect(isBroad(toWhere({ role: 'user' })!)).toBe(false);
+    expect(isBroad(toWhere({ status: 'active', role: 'user' })!)).toBe(false);
   });
 
   it('answers what Chroma’s own filtered search answers, for broad filters and deep pages', async () => {
     const probe = Array.from({ length: DIM }, (_, j) => (j === 0 ? 1 : 0));
-    const wheres: Where[] = [toWhere({})!, { $and: [{ conversation_id: { $ne: conversation(3) } }, { status: { $eq: 'active' } }] }];
+    const wheres: Where[] = [toWhere({ status: 'active' })!, { $and: [{ conversation_id: { $ne: conversation(3) } }, { status: { $eq: 'active' } }] }];
     for (const where of wheres) {
       for (const q of [probe, vector(), vector()]) {
         for (const limit of [1, 5, 50, 300, 400]) {
@@ -64,7 +64,7 @@ describe('queryVectors: a broad filter applied after an unfiltered search', () =
       }
     }
     // The probe's ten nearest are archived: the unfiltered depth holds too few active ones at first.
-    const top = await queryVectors(store, name, probe, 10, toWhere({})!);
+    const top = await queryVectors(store, name, probe, 10, toWhere({ status: 'active' })!);
     expect(top).toHaveLength(10);
     expect(top.every((h) => h.metadata.status === 'active')).toBe(true);
   });

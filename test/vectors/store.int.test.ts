@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../../src/vectors/metadata.js';
 import { createVectorStore, type VectorStore } from '../../src/vectors/store.js';
+import type { MessageFilter } from '../../src/domain/conversation/index.js';
 import { toWhere } from '../../src/vectors/where.js';
 import { startTestChroma, type TestChroma } from '../support/chroma.js';
 
@@ -53,22 +54,22 @@ describe('vector store against a real Chroma server', () => {
   });
 
   it('filters by folder prefix on path segments, importance and time', async () => {
-    const ids = async (f: Parameters<typeof toWhere>[0]) => (await store.query(name, unit(0), 10, toWhere(f))).map((h) => h.id).sort();
-    expect(await ids({ folder: '/projects/alpha' })).toEqual(['a', 'b']);
-    expect(await ids({ folder: '/projects' })).toEqual(['a', 'b', 'c']);
-    expect(await ids({ importance_min: 8 })).toEqual(['c']);
-    expect(await ids({ created_after: '2024-01-15T00:00:00Z', created_before: '2024-02-15T00:00:00Z' })).toEqual(['b']);
+    const ids = async (f: Omit<MessageFilter, 'status'>) => (await store.query(name, unit(0), 10, toWhere({ status: 'active', ...f }))).map((h) => h.id).sort();
+    expect(await ids({ folderTree: '/projects/alpha' })).toEqual(['a', 'b']);
+    expect(await ids({ folderTree: '/projects' })).toEqual(['a', 'b', 'c']);
+    expect(await ids({ importanceMin: 8 })).toEqual(['c']);
+    expect(await ids({ from: { at: '2024-01-15T00:00:00Z', inclusive: true }, to: { at: '2024-02-15T00:00:00Z', inclusive: true } })).toEqual(['b']);
     expect(await ids({ role: 'user', label: 'work' })).toEqual(['a']);
   });
 
   it('updates the metadata of all of a conversation’s vectors, keeping per-message keys', async () => {
     const n = await store.updateConversation(name, c1, conversationMetadata(attrs({ status: 'archived', folder: '/x' })));
     expect(n).toBe(2);
-    const hits = await store.query(name, unit(0), 10, toWhere({ include_archived: true, folder: '/x' }));
+    const hits = await store.query(name, unit(0), 10, toWhere({ status: 'any', folderTree: '/x' }));
     expect(hits.map((h) => h.id).sort()).toEqual(['a', 'b']);
     expect(hits.find((h) => h.id === 'a')!.metadata.role).toBe('user');
-    expect((await store.query(name, unit(0), 10, toWhere({}))).map((h) => h.id)).toEqual(['c']);
-    expect((await store.query(name, unit(0), 10, toWhere({ folder: '/projects' }))).map((h) => h.id)).toEqual(['c']);
+    expect((await store.query(name, unit(0), 10, toWhere({ status: 'active' }))).map((h) => h.id)).toEqual(['c']);
+    expect((await store.query(name, unit(0), 10, toWhere({ status: 'active', folderTree: '/projects' }))).map((h) => h.id)).toEqual(['c']);
   });
 
   it('deletes a conversation’s vectors and counts', async () => {

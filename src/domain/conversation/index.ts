@@ -4,3 +4,4 @@ export * from './fold.js';
 export * from './decide.js';
 export * from './text.js';
 export * from './redact.js';
+export * from './messageFilter.js';

@@ -1,0 +1,35 @@
+import type { MessageFilter } from '../domain/conversation/index.js';
+import { conversationConditions } from './conversationFilters.js';
+import type { Conditions } from './sql.js';
+
+/** The conversation-level part of a filter as SQL conditions on the conversation `c` (its id included). */
+export function filterConversationConditions(f: MessageFilter, into: Conditions): Conditions {
+  conversationConditions(
+    {
+      ...(f.label !== undefined ? { label: f.label } : {}),
+      ...(f.folder !== undefined ? { folder: f.folder } : {}),
+      ...(f.folderTree !== undefined ? { folder_prefix: f.folderTree } : {}),
+      ...(f.status !== 'any' ? { status: f.status } : {}),
+      ...(f.pinned !== undefined ? { pinned: f.pinned } : {}),
+      ...(f.importanceMin !== undefined ? { importance_min: f.importanceMin } : {}),
+      ...(f.importanceMax !== undefined ? { importance_max: f.importanceMax } : {}),
+    },
+    into,
+  );
+  if (f.conversationId !== undefined) into.add('c.id = ?', f.conversationId);
+  return into;
+}
+
+/** A filter as SQL conditions on a message `m` joined to its conversation `c`: the SQL reading of `passesFilter`. */
+export function messageFilterConditions(f: MessageFilter, into: Conditions): Conditions {
+  filterConversationConditions(f, into);
+  if (f.role !== undefined) into.add('m.role = ?', f.role);
+  if (f.name !== undefined) into.add('m.name = ?', f.name);
+  if (f.from !== undefined) into.add(`m.timestamp ${f.from.inclusive ? '>=' : '>'} ?::timestamptz`, f.from.at);
+  if (f.to !== undefined) into.add(`m.timestamp ${f.to.inclusive ? '<=' : '<'} ?::timestamptz`, f.to.at);
+  return into;
+}
+
+/** Whether the filter names conversations narrowly enough that counting them may pay (more than a status). */
+export const narrowsConversations = (f: MessageFilter): boolean =>
+  [f.conversationId, f.label, f.folder, f.folderTree, f.pinned, f.importanceMin, f.importanceMax].some((v) => v !== undefined);
