@@ -43,7 +43,7 @@ export const appendMessagesRoute = (deps: AppDeps) => (app: App) => {
         return executeCommand(deps.store, id, { type: 'AppendMessages', at, data: { messages: toNewMessages(body.messages, at) } }, context, ifMatch);
       },
       (outcome) => {
-        const appended = outcome.events.flatMap((e) => (e.type === 'MessagesAppended' ? (e.data as { messages: { id: string }[] }).messages : []));
+        const appended = outcome.events.flatMap((e) => (e.type === 'MessagesAppended' ? e.data.messages : []));
         const state = outcome.state as { message_count: number };
         return {
           status: 201,

@@ -23,9 +23,8 @@ export interface PlannedMessage {
 export function eventsForTexts(events: readonly RecordedEvent[], maxTexts: number): number {
   let texts = 0;
   for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    const messages = (e.data as Loose).messages;
-    if (e.type === 'MessagesAppended' && Array.isArray(messages)) texts += messages.length;
+    const change = loggedChange(events[i]!)?.change;
+    if (change?.kind === 'messagesAppended') texts += change.messages.length;
     if (texts >= maxTexts) return i + 1;
   }
   return events.length;

@@ -48,7 +48,7 @@ describe('planVectorBatch', () => {
 });
 
 describe('eventsForTexts', () => {
-  const appended = (k: number) => ev('MessagesAppended', { messages: Array.from({ length: k }, (_, i) => message(`m${i}`, 'x')) });
+  const appended = (k: number) => ev('MessagesAppended', { messages: Array.from({ length: k }, (_, i) => message(`20000000-0000-4000-8000-${String(i).padStart(12, '0')}`, 'x')) });
 
   it('takes the leading events that hold the texts, at least one event, all when they hold fewer', () => {
     const events = [ev('ConversationStarted'), appended(10), ev('ConversationPinned'), appended(10), appended(10)];
