@@ -2,6 +2,28 @@ import type { MessageFilter } from '../domain/conversation/index.js';
 import { conversationConditions } from './conversationFilters.js';
 import type { Conditions } from './sql.js';
 
+/** The wire fields both search routes spell and mean alike. */
+export interface SameInEveryRoute {
+  label?: string | undefined;
+  pinned?: boolean | undefined;
+  conversation_id?: string | undefined;
+  role?: MessageFilter['role'];
+  name?: string | undefined;
+  importance_min?: number | undefined;
+  importance_max?: number | undefined;
+}
+
+/** Those fields in the filter's vocabulary. */
+export const sameInEveryRoute = (f: SameInEveryRoute) => ({
+  label: f.label,
+  pinned: f.pinned,
+  conversationId: f.conversation_id,
+  role: f.role,
+  name: f.name,
+  importanceMin: f.importance_min,
+  importanceMax: f.importance_max,
+});
+
 /** The conversation-level part of a filter as SQL conditions on the conversation `c` (its id included). */
 export function filterConversationConditions(f: MessageFilter, into: Conditions): Conditions {
   conversationConditions(

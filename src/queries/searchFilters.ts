@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES, type MessageFilter } from '../domain/conversation/index.js';
 import { nameSchema, type Limits } from '../http/schemas.js';
+import { sameInEveryRoute } from './messageFilter.js';
 import { folderParam, importanceParam, labelParam } from './params.js';
 
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' });
@@ -37,14 +38,8 @@ const secondOf = (iso: string, plus = 0) => new Date(Math.floor(Date.parse(iso) 
 export function queryFilterOf(f: SearchFilters): MessageFilter {
   return {
     status: f.status ?? (f.include_archived ? 'any' : 'active'),
-    label: f.label,
+    ...sameInEveryRoute(f),
     folderTree: f.folder,
-    pinned: f.pinned,
-    conversationId: f.conversation_id,
-    role: f.role,
-    name: f.name,
-    importanceMin: f.importance_min,
-    importanceMax: f.importance_max,
     from: f.created_after === undefined ? undefined : { at: secondOf(f.created_after), inclusive: true },
     // "At or before" a whole second is "before the next one".
     to: f.created_before === undefined ? undefined : { at: secondOf(f.created_before, 1), inclusive: false },

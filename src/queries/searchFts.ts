@@ -12,6 +12,7 @@ import { READ_MODEL } from '../projections/readModel/schema.js';
 import type { MessageFilter } from '../domain/conversation/index.js';
 import { bm25Params } from './bm25.js';
 import { FTS_CONFIG, ftsText, lexicalTopK, resultConditions } from './lexicalTopK.js';
+import { sameInEveryRoute } from './messageFilter.js';
 import { Conditions, readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
 
@@ -95,15 +96,9 @@ interface Row {
 export function ftsFilterOf(f: Body['filters']): MessageFilter {
   return {
     status: f.status ?? 'any',
-    label: f.label,
+    ...sameInEveryRoute(f),
     folder: f.folder,
     folderTree: f.folder_prefix,
-    pinned: f.pinned,
-    conversationId: f.conversation_id,
-    role: f.role,
-    name: f.name,
-    importanceMin: f.importance_min,
-    importanceMax: f.importance_max,
     from: f.after === undefined ? undefined : { at: f.after, inclusive: false },
     to: f.before === undefined ? undefined : { at: f.before, inclusive: false },
   };
