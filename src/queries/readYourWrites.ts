@@ -89,7 +89,7 @@ export async function waitForPosition(
 }
 
 /** How long this request may wait: `wait_ms` (at most `api.read_wait_max_ms`), else the default. */
-function waitFor(c: Context, deps: AppDeps): Result<number, ApiError> {
+export function waitFor(c: Context, deps: AppDeps): Result<number, ApiError> {
   const raw = c.req.query('wait_ms');
   const { read_wait_default_ms: fallback, read_wait_max_ms: max } = deps.config.api;
   if (raw === undefined) return ok(fallback);

@@ -7,7 +7,7 @@ import { errorResponses, register, type App } from '../http/openapi.js';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { VECTORS } from '../vectors/collections.js';
-import { consistencyParams, readYourWrites, requestedPosition, waitForPosition } from './readYourWrites.js';
+import { consistencyParams, readYourWrites, requestedPosition, waitFor, waitForPosition } from './readYourWrites.js';
 import { queryFilterOf, searchFiltersSchema } from './searchFilters.js';
 import { readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
@@ -126,11 +126,12 @@ export async function searchMessages(deps: AppDeps, body: SearchBody, vectorsRea
   });
 }
 
-/** With min_position, the vectors must have passed it too, or the semantic side sits this one out. */
+/** With min_position, the vectors must have passed it too (waiting up to `wait_ms`), or the semantic side sits this one out. */
 export function vectorsReadyFor(deps: AppDeps, c: Context, mode: SearchBody['mode']): boolean | Promise<boolean> {
   const position = requestedPosition(c);
-  return mode !== 'fts' && deps.vectors && position.isOk() && position.value
-    ? waitForPosition(deps, [VECTORS], position.value, deps.config.api.read_wait_default_ms).then((w) => w.isOk())
+  const waitMs = waitFor(c, deps);
+  return mode !== 'fts' && deps.vectors && position.isOk() && position.value && waitMs.isOk()
+    ? waitForPosition(deps, [VECTORS], position.value, waitMs.value).then((w) => w.isOk())
     : true;
 }
 

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson } from '../support/testApp.js';
 import { until } from '../projections/helpers.js';
 import { createSearchApp, type SearchApp } from '../vectors/support.js';
+import { projectionDefinitions } from '../../src/app/projectors.js';
+import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import { silentLogger } from '../projections/helpers.js';
 
 const msg = (content: string, role = 'user', timestamp?: string) => ({ role, content, ...(timestamp ? { timestamp } : {}) });
 
@@ -131,4 +134,33 @@ describe('POST /api/v1/query (real Chroma, real local model)', () => {
     expect(hybrid, `semantic ${semantic}, fts ${fts}, hybrid ${hybrid}`).toBeGreaterThan(semantic);
     expect(hybrid, `semantic ${semantic}, fts ${fts}, hybrid ${hybrid}`).toBeGreaterThan(fts);
   });
+});
+
+describe('POST /api/v1/query waits for the vectors as long as wait_ms says', () => {
+  let t: SearchApp;
+  let restarted: ProjectionRuntime | undefined;
+  // A default wait of 0: only the request's own wait_ms can make the semantic side wait.
+  beforeAll(async () => {
+    t = await createSearchApp({ config: { api: { read_wait_default_ms: 0, read_wait_max_ms: 60_000 } } });
+  });
+  afterAll(async () => {
+    await restarted?.stop();
+    await t.close();
+  });
+
+  it('with min_position beyond the vectors, waits up to wait_ms for them instead of answering degraded', async () => {
+    await t.runtime.stop();
+    const { position } = await t.create({ label: 'late', messages: [msg('The lighthouse keeper polished the great brass lens at dusk')] });
+    const pending = sendJson(t.app, 'POST', `/api/v1/query?min_position=${position}&wait_ms=60000`, { query: 'keeper polishing a lamp lens', mode: 'hybrid' });
+    // The projectors come back while the request waits.
+    restarted = createProjectionRuntime(
+      { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 200, pollIntervalMs: 300, leaseCheckMs: 500 },
+      projectionDefinitions({ config: t.deps.config, pool: t.deps.pools.write, logger: silentLogger, vectors: t.vectors }),
+    );
+    await restarted.start();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.degraded).toBe(false);
+    expect(res.body.results[0].content).toMatch(/lighthouse keeper/);
+  }, 120_000);
 });
