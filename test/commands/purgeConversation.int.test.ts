@@ -53,6 +53,8 @@ describe('DELETE /api/v1/conversations/{id}?purge=true', () => {
 
     const history = await sendJson(t.app, 'GET', `/api/v1/conversations/${id}/history?as_of=${encodeURIComponent(new Date().toISOString())}&include=messages`);
     expect(JSON.stringify(history.body)).not.toContain(marker);
+    // The removed words are gone: the redaction marker is not counted as the client's words.
+    expect(history.body.word_count).toBe(0);
   });
 
   it('purges an already deleted conversation, and later writes get 404 deleted', async () => {

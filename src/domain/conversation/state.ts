@@ -1,6 +1,6 @@
 import type { ConversationEvent } from './events.js';
 import { changeOf } from './fold.js';
-import { textOf, wordCount } from './text.js';
+import { wordsOf } from './text.js';
 
 /** What a conversation is, apart from its messages' content. */
 export interface ConversationDetails {
@@ -47,7 +47,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
   if (state.status === 'empty') return state;
   switch (change.kind) {
     case 'messagesAppended': {
-      const words = change.messages.reduce((n, m) => n + wordCount(textOf(m.content)), 0);
+      const words = wordsOf(change.messages);
       const last = change.messages.at(-1);
       return {
         ...state,

@@ -1,4 +1,4 @@
-import type { MessageContent } from './events.js';
+import type { MessageContent, MessageRecord } from './events.js';
 
 /** The searchable text of a message: the string, or its text parts joined by blank lines. */
 export function textOf(content: MessageContent): string {
@@ -14,6 +14,9 @@ export function wordCount(text: string): number {
   const trimmed = text.trim();
   return trimmed === '' ? 0 : trimmed.split(/\s+/u).length;
 }
+
+/** Words the messages hold; a purged message's are gone, and its marker is not the client's words. */
+export const wordsOf = (messages: readonly MessageRecord[]): number => messages.reduce((n, m) => n + (m.redacted ? 0 : wordCount(textOf(m.content))), 0);
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 

@@ -1,4 +1,4 @@
-import { lexicalDocument, loggedChange, textOf, wordCount, type MessageRecord } from '../../domain/conversation/index.js';
+import { lexicalDocument, loggedChange, textOf, wordsOf, type MessageRecord } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 
 export type Loose = Record<string, unknown>;
@@ -140,7 +140,7 @@ export function foldBatch(events: readonly RecordedEvent[]): (Segment | PurgeSte
       case 'messagesAppended': {
         const rows = messageRows(id, c.messages);
         messages.push(...rows);
-        const words = rows.reduce((n, r) => n + wordCount(r.content), 0);
+        const words = wordsOf(c.messages);
         change(id, { updated_at: at, version, last_message_at: rows.at(-1)?.timestamp ?? null }, rows.length, words);
         break;
       }
