@@ -63,6 +63,8 @@ describe('rate limiting (in process)', () => {
       const res = await get(t);
       expect(res.status, `request ${i + 1}`).toBe(200);
       expect(res.headers.get('ratelimit-limit')).toBe('4');
+      // Steady and burst tokens together, counting down to 0.
+      expect(res.headers.get('ratelimit-remaining'), `request ${i + 1}`).toBe(String(3 - i));
     }
     const limited = await get(t);
     expect(limited.status).toBe(429);

@@ -41,13 +41,19 @@ export function bucketLimiters(bucket: BucketConfig, name: string, options: Pick
   return { steady, burst };
 }
 
-type Limiters = ReturnType<typeof bucketLimiters> & { limit: number };
+type Limiters = ReturnType<typeof bucketLimiters> & { limit: number; burstPoints: number };
 
-/** Consumes one token: the steady limiter first, the burst limiter when it is empty. */
+/**
+ * Consumes one token: the steady limiter first, the burst limiter when it is empty. What remains is
+ * both limiters' tokens, as RateLimit-Limit counts both (the burst's is read beside the steady take,
+ * so a shared store costs no extra round trip in sequence).
+ */
 async function take(l: Limiters, key: string): Promise<{ allowed: boolean; remaining: number; resetMs: number }> {
+  // Only for the header: a store that cannot answer it counts the burst as spent.
+  const burstLeft = l.burst?.get(key).then((res) => (res ? Math.max(0, res.remainingPoints) : l.burstPoints), () => 0);
   try {
     const res = await l.steady.consume(key);
-    return { allowed: true, remaining: res.remainingPoints, resetMs: res.msBeforeNext };
+    return { allowed: true, remaining: res.remainingPoints + ((await burstLeft) ?? 0), resetMs: res.msBeforeNext };
   } catch (steadyRej) {
     if (!(steadyRej instanceof RateLimiterRes)) throw steadyRej;
     if (!l.burst) return { allowed: false, remaining: 0, resetMs: steadyRej.msBeforeNext };
@@ -72,6 +78,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   const build = (bucket: BucketConfig, name: string): Limiters => ({
     ...bucketLimiters(bucket, name, options),
     limit: bucket.requests + bucket.burst,
+    burstPoints: bucket.burst,
   });
   const main = build(options, 'default');
   const perRoute = new Map(Object.entries(options.routes ?? {}).map(([route, b], i) => [route, build(b, `route${i}`)]));
