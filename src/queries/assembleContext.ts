@@ -10,6 +10,7 @@ import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { selectContext, type ContextCandidate } from '../memory/contextSelect.js';
 import { hybridRanking } from './hybridRanking.js';
+import type { MessageRow } from './views.js';
 import { messageTokens } from '../memory/tokens.js';
 import { nameField } from './views.js';
 
@@ -27,20 +28,8 @@ const SEARCH_DEPTH = 100;
 const RECENT_PER_CONVERSATION = 10;
 const RECENT_CONVERSATIONS = 20;
 
-interface Row {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  role: string;
-  name: string | null;
-  content: string;
-  metadata: Record<string, unknown>;
-  timestamp: Date;
-  label: string;
-  folder: string;
-  status: string;
-  importance_score: number;
-}
+/** A message with what a citation and the selection need of its conversation. */
+type Row = Omit<MessageRow, 'parts'> & { label: string; folder: string; status: string; importance_score: number };
 
 const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m.seq, m.role, m.name, m.content, m.metadata, m.timestamp, c.label, c.folder, c.status, c.importance_score`;
 
