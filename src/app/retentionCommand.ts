@@ -27,7 +27,7 @@ export async function retentionCommand(config: ResolvedConfig, options: { dryRun
   try {
     await migrate(pools.write);
     await prepareReadModel(pools);
-    const deps: AppDeps = { config, pools, store: createEventStore(pools.write), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
+    const deps: AppDeps = { config, pools, store: createEventStore(pools.write, { batch: { maxSize: config.database.append_batch_max } }), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
     if (config.retention.rules.length === 0) {
       out.write('no [[retention.rules]] configured\n');
       return 0;

@@ -72,6 +72,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       config,
       pools,
       store: createEventStore(pools.write, {
+        batch: { maxSize: config.database.append_batch_max },
         notify: {
           windowMs: config.projections.notify_window_ms,
           onError: (e) => logger.debug({ err: { message: (e as Error).message } }, 'NOTIFY after append failed; projectors poll'),

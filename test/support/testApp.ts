@@ -50,7 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const deps: AppDeps = {
     config: config.value,
     pools,
-    store: createEventStore(pools.write),
+    store: createEventStore(pools.write, { batch: { maxSize: config.value.database.append_batch_max } }),
     logger: createLogger('silent'),
     clock: options.clock ?? (() => new Date()),
     startedAt: new Date(),
