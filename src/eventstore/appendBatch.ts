@@ -93,6 +93,8 @@ export interface AppendBatcherOptions {
   maxSize?: number;
   /** A statement in flight this long stops holding back the queue (it may be waiting on a lock). */
   stallMs?: number;
+  /** Statements in flight at once; appends that find this many queue for the next batch. */
+  concurrency?: number;
 }
 
 /**
@@ -100,6 +102,12 @@ export interface AppendBatcherOptions {
  * that a lone append to its stream would wait for while holding up every other writer of the process.
  */
 export const DEFAULT_APPEND_STALL_MS = 50;
+
+/**
+ * Default statements in flight: with one, two writers would take turns (each append waiting for the
+ * other's commit, none batched); with two, they go side by side, and busier writers still share commits.
+ */
+export const DEFAULT_APPEND_CONCURRENCY = 2;
 
 export interface AppendBatchStats {
   /** Statements that carried more than one append. */
@@ -113,10 +121,10 @@ export interface AppendBatchStats {
 }
 
 /**
- * Group commit for appends without more work in their transaction. An append that finds nothing in
- * flight goes at once, alone (no added latency); appends that arrive while a statement is in flight
- * queue and go together as the next one, in arrival order, one per stream (a second append to a
- * stream waits for the batch after), up to `maxSize`. An error that aborts a batch (a concurrent
+ * Group commit for appends without more work in their transaction. An append that finds fewer than
+ * `concurrency` statements in flight goes at once, alone (no added latency); appends that arrive while
+ * that many are in flight queue and go together as the next statement when one ends, in arrival order,
+ * one per stream (a second append to a stream waits for the batch after), up to `maxSize`. An error that aborts a batch (a concurrent
  * append's unique id, a deadlock with another instance) sends its appends one by one, each answered
  * as alone; so does a stream whose row another transaction holds. A statement that stalls (waiting
  * on a lock) stops holding back the queue after `stallMs`.
@@ -135,10 +143,11 @@ interface Waiting {
 export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions = {}): AppendBatcher {
   const maxSize = Math.max(1, options.maxSize ?? DEFAULT_APPEND_BATCH_MAX);
   const stallMs = options.stallMs ?? DEFAULT_APPEND_STALL_MS;
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_APPEND_CONCURRENCY);
   const stats: AppendBatchStats = { batches: 0, batchedAppends: 0, fallbacks: 0, stalls: 0 };
   let queue: Waiting[] = [];
-  // The statement in flight that the queue waits for, if any (a stalled one is no longer waited for).
-  let holding: symbol | undefined;
+  // The statements in flight that the queue waits for (a stalled one is no longer waited for).
+  const holding = new Set<symbol>();
   let watchdog: NodeJS.Timeout | undefined;
 
   const alone = (w: Waiting) => appendAlone(pool, w.command).then(w.resolve, w.reject);
@@ -189,11 +198,10 @@ export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions
 
   const go = (batch: Waiting[]) => {
     const token = Symbol('statement');
-    holding = token;
+    holding.add(token);
     const done = batch.length === 1 ? alone(batch[0]!) : runBatch(batch);
     void done.finally(() => {
-      if (holding !== token) return;
-      holding = undefined;
+      if (!holding.delete(token)) return;
       clearTimeout(watchdog);
       if (queue.length > 0) go(takeBatch());
     });
@@ -204,8 +212,9 @@ export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions
   const watch = () => {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
-      if (holding === undefined || queue.length === 0) return;
+      if (holding.size === 0 || queue.length === 0) return;
       stats.stalls++;
+      holding.clear();
       go(takeBatch());
     }, stallMs);
     watchdog.unref();
@@ -216,7 +225,7 @@ export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions
       if (maxSize === 1) return appendAlone(pool, command);
       return new Promise<Attempt>((resolve, reject) => {
         const waiting = { command, resolve, reject };
-        if (holding) {
+        if (holding.size >= concurrency) {
           queue.push(waiting);
           if (queue.length === 1) watch();
         } else go([waiting]);

@@ -12,7 +12,8 @@ const meta = { actor: 'test' };
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 40 });
-  store = createEventStore(db.pool);
+  // One statement in flight before appends queue, so that which appends share a batch is known.
+  store = createEventStore(db.pool, { batch: { concurrency: 1 } });
 });
 afterAll(() => db.drop());
 
@@ -65,6 +66,16 @@ describe('append batching', () => {
     const stream = newStream();
     for (let v = 0; v < 5; v++) expect((await store.append(stream, v, [event(v)], meta)).isOk()).toBe(true);
     expect(store.appendBatches).toEqual(before);
+  });
+
+  it('sends as many appends as its concurrency at once, side by side, and batches those that come while they are in flight', async () => {
+    const pair = createEventStore(db.pool, { batch: { concurrency: 2 } });
+    const twice = await Promise.all([newStream(), newStream()].map((s) => pair.append(s, 0, [event(1)], meta)));
+    expect(twice.every((r) => r.isOk())).toBe(true);
+    expect(pair.appendBatches.batches).toBe(0);
+    const six = await Promise.all(Array.from({ length: 6 }, newStream).map((s) => pair.append(s, 0, [event(1)], meta)));
+    expect(six.every((r) => r.isOk())).toBe(true);
+    expect(pair.appendBatches).toMatchObject({ batches: 1, batchedAppends: 4 });
   });
 
   it("keeps each append's version check: one stream's conflict fails no other append", async () => {
