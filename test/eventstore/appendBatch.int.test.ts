@@ -44,7 +44,10 @@ const readStream = async (stream: string) => (await store.readStream(stream))._u
 describe('append batching', () => {
   it('commits concurrent appends to many streams in one statement, each answered as alone', async () => {
     const streams = Array.from({ length: 40 }, newStream);
-    const run = await inOneTurn([opener, ...streams.map((s, i) => () => store.append(s, 0, Array.from({ length: 1 + (i % 4) }, (_, k) => event(k)), { ...meta, i }))]);
+    // Text that array literals must quote: quotes, backslashes, braces, commas, newlines, non-ASCII, NULL as a word.
+    const awkward = 'é\n"x" \\ {a,b} NULL';
+    const eventsOf = (i: number) => Array.from({ length: 1 + (i % 4) }, (_, k) => ({ type: 'E', data: { n: k, text: awkward, list: [i, null] } }));
+    const run = await inOneTurn([opener, ...streams.map((s, i) => () => store.append(s, 0, eventsOf(i), { ...meta, i, note: awkward }))]);
     expect(run.batches).toBe(1);
     expect(run.batchedAppends).toBe(40);
     expect(run.fallbacks).toBe(0);
@@ -55,7 +58,8 @@ describe('append batching', () => {
       expect(answers[i]!.nextVersion).toBe(1 + (i % 4));
       expect(answers[i]!.position).toEqual(stored.at(-1)!.position);
       expect(answers[i]!.duplicate).toBe(false);
-      expect(stored[0]!.metadata).toEqual({ ...meta, i });
+      expect(stored.map((e) => e.data)).toEqual(eventsOf(i).map((e) => e.data));
+      expect(stored[0]!.metadata).toEqual({ ...meta, i, note: awkward });
     }
     // One transaction: one commit for the forty.
     expect(new Set(answers.map((a) => a.position.transactionId)).size).toBe(1);
