@@ -12,7 +12,7 @@ import {
 } from './append.js';
 import { EVENT_COLUMNS } from './rows.js';
 
-/** Default most appends one batch carries: past a few dozen, a bigger statement buys little more. */
+/** Default most appends one batch carries: bounds one statement's parameters and how long it holds its rows. */
 export const DEFAULT_APPEND_BATCH_MAX = 64;
 
 // APPEND_SQL for several streams at once, one row per append in `m` and one per event in `e`: one
@@ -22,7 +22,9 @@ export const DEFAULT_APPEND_BATCH_MAX = 64;
 // not, 'any' moving one a concurrent writer just created) and its events go in behind it.
 // Rows of `streams` another transaction holds (a purge's long transaction, another instance's append)
 // are skipped, not waited for (`busy`): those appends go alone, so that one stream's lock never holds
-// up the others. Locks are taken in stream order, so two batches cannot deadlock on existing rows.
+// up the others. A batch still waits for what another running transaction inserted under the same key
+// (a stream's first row, an event id): a retry racing its original; new rows go in in stream order,
+// and an error such as a deadlock aborts the batch (its appends then go alone).
 // Each append gets its rows, as APPEND_SQL's (its events written or found, or one row saying why
 // neither), under its `member` number; `busy` says it was skipped.
 export const APPEND_BATCH_SQL = `

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type AppendError, type AppendResult, type EventStore, type ExpectedVersion, type NewEvent } from '../../src/eventstore/index.js';
 import type { Result } from 'neverthrow';
@@ -157,6 +158,18 @@ describe('append batching', () => {
     expect(rz!._unsafeUnwrap().nextVersion).toBe(1);
     expect(bad!._unsafeUnwrapErr().type).toBe('store_unavailable');
     expect((await readStream(x)).length + (await readStream(y)).length).toBe(1);
+  });
+
+  it('answers every append of a batch store_unavailable when the database cannot be reached', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const gone = createEventStore(pool, { batch: { concurrency: 1 } });
+    const appends = [newStream(), newStream(), newStream(), newStream()].map((s) => gone.append(s, 0, [event(1)], meta));
+    // Closed while the first is in flight: the batch behind it, and each of its appends alone, fail.
+    const closed = pool.end();
+    const results = await Promise.all(appends);
+    await closed;
+    expect(gone.appendBatches.fallbacks).toBe(1);
+    expect(results.slice(1).map((r) => r._unsafeUnwrapErr().type)).toEqual(Array(3).fill('store_unavailable'));
   });
 
   it.each([0, 1, 'any'] as const)('answers a batched retry whose original is in flight (expected %s) as its duplicate', async (expected) => {
