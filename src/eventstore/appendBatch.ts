@@ -205,10 +205,15 @@ export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions
     void done.finally(() => {
       if (!holding.delete(token)) return;
       clearTimeout(watchdog);
-      if (queue.length > 0) go(takeBatch());
+      pump();
     });
     // While some wait: if this statement is still in flight after stallMs, they stop waiting for it.
     if (queue.length > 0) watch();
+  };
+
+  /** Sends what is queued while fewer than `concurrency` statements hold the queue. */
+  const pump = () => {
+    while (queue.length > 0 && holding.size < concurrency) go(takeBatch());
   };
 
   const watch = () => {
@@ -217,7 +222,7 @@ export function createAppendBatcher(pool: pg.Pool, options: AppendBatcherOptions
       if (holding.size === 0 || queue.length === 0) return;
       stats.stalls++;
       holding.clear();
-      go(takeBatch());
+      pump();
     }, stallMs);
     watchdog.unref();
   };

@@ -32,7 +32,7 @@ export function createEventStore(pool: pg.Pool, options: EventStoreOptions = {})
   return {
     pool,
     notifier,
-    /** Batches committed so far, the appends they carried, and batches that fell back to one by one. */
+    /** Batches committed so far, the appends they carried, batches that fell back to one by one, stalls. */
     appendBatches: batcher.stats,
     append: (streamId: string, expected: ExpectedVersion, events: NewEvent[], metadata: EventMetadata, withinAppend?: WithinAppend) =>
       appendToStream(pool, notifier, batcher, streamId, expected, events, metadata, withinAppend),
