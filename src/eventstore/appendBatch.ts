@@ -26,13 +26,16 @@ export const DEFAULT_APPEND_BATCH_MAX = 64;
 // (a stream's first row, an event id): a retry racing its original; new rows go in in stream order,
 // and an error such as a deadlock aborts the batch (its appends then go alone).
 // Each append gets its rows, as APPEND_SQL's (its events written or found, or one row saying why
-// neither), under its `member` number; `busy` says it was skipped.
+// neither), under its `member` number; `busy` says it was skipped. The arrays are read through
+// sub-selects, as APPEND_SQL's `known`: a custom plan then looks no cheaper than the generic one, and
+// PostgreSQL stops planning the statement at every execution (as it would for batches of a few).
 export const APPEND_BATCH_SQL = `
   with m as (
     select stream_id, expected, n, ids_given, metadata, member::int as member
-      from unnest($1::text[], $2::int[], $3::int[], $4::bool[], $5::jsonb[]) with ordinality as t(stream_id, expected, n, ids_given, metadata, member)
+      from unnest((select $1::text[]), (select $2::int[]), (select $3::int[]), (select $4::bool[]), (select $5::jsonb[]))
+           with ordinality as t(stream_id, expected, n, ids_given, metadata, member)
   ), e as (
-    select * from unnest($6::int[], $7::uuid[], $8::text[], $9::jsonb[], $10::int[]) as e(member, id, type, data, k)
+    select * from unnest((select $6::int[]), (select $7::uuid[]), (select $8::text[]), (select $9::jsonb[]), (select $10::int[])) as e(member, id, type, data, k)
   ), known as (
     select e.member as of_member, false as inserted, found.*
       from e join m using (member)
