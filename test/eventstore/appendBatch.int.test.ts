@@ -160,6 +160,25 @@ describe('append batching', () => {
     expect((await readStream(x)).length + (await readStream(y)).length).toBe(1);
   });
 
+  it('keeps one generic plan of each append statement instead of planning it at every execution', async () => {
+    // One connection, so that its prepared statements are the ones counted. (On this small events table
+    // a custom plan of APPEND_SQL would not look cheaper anyway; the batch statement's would.)
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      const one = createEventStore(pool, { batch: { concurrency: 1 } });
+      for (let i = 0; i < 8; i++) {
+        // Alone without ids (as most appends come), then a batch of three behind it, with ids every other round.
+        const results = await Promise.all([0, 1, 2, 3].map((k) => one.append(newStream(), 0, [event(k, k > 0 && i % 2 ? randomUUID() : undefined)], meta)));
+        expect(results.every((r) => r.isOk())).toBe(true);
+      }
+      expect(one.appendBatches.batches).toBe(8);
+      const { rows } = await pool.query<{ name: string; generic_plans: string }>(`select name, generic_plans from pg_prepared_statements where name like 'sekha-append%'`);
+      expect(Object.fromEntries(rows.map((r) => [r.name, Number(r.generic_plans) > 0]))).toEqual({ 'sekha-append': true, 'sekha-append-batch': true });
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('answers every append of a batch store_unavailable when the database cannot be reached', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     const gone = createEventStore(pool, { batch: { concurrency: 1 } });
