@@ -46,6 +46,7 @@ export function platformExtras(deps: AppDeps, options: PlatformOptions = {}): Re
   }
   metrics.watchPool('write', deps.pools.write);
   if (deps.pools.separateRead) metrics.watchPool('read', deps.pools.read);
+  metrics.watchAppendBatches(deps.store.appendBatches);
   const middleware: MiddlewareHandler[] = [
     recordEarlyAnswers(metrics),
     // Before CORS, so that a rebinding page's preflight is refused too.
@@ -85,6 +86,7 @@ export function createOpsApp(deps: AppDeps): App {
   const app: App = new OpenAPIHono();
   const metrics = (deps.metrics ??= createMetrics());
   metrics.watchPool('write', deps.pools.write);
+  metrics.watchAppendBatches(deps.store.appendBatches);
   app.use('*', requestContext({ logger: deps.logger }));
   app.use('*', recordMetrics(metrics));
   healthRoutes(deps)(app);

@@ -3,8 +3,8 @@ import type { ResolvedConfig } from '../config/load.js';
 import { startEmbeddedPostgres } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools } from '../db/pools.js';
+import { configuredEventStore } from './eventStore.js';
 import type { AppDeps } from '../deps.js';
-import { createEventStore } from '../eventstore/index.js';
 import { createLogger } from '../logger.js';
 import { prepareReadModel } from '../projections/index.js';
 import { VERSION } from '../version.js';
@@ -27,7 +27,7 @@ export async function retentionCommand(config: ResolvedConfig, options: { dryRun
   try {
     await migrate(pools.write);
     await prepareReadModel(pools);
-    const deps: AppDeps = { config, pools, store: createEventStore(pools.write), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
+    const deps: AppDeps = { config, pools, store: configuredEventStore(pools.write, config), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
     if (config.retention.rules.length === 0) {
       out.write('no [[retention.rules]] configured\n');
       return 0;

@@ -7,8 +7,8 @@ import type { ResolvedConfig } from '../config/load.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools, type Pools } from '../db/pools.js';
-import { createEventStore } from '../eventstore/index.js';
 import { createApp } from './createApp.js';
+import { configuredEventStore } from './eventStore.js';
 import type { AppDeps } from '../deps.js';
 import { bindPolicy } from '../http/auth/bindPolicy.js';
 import { createOpsApp, platformExtras } from './platform.js';
@@ -71,7 +71,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
     const deps: AppDeps = {
       config,
       pools,
-      store: createEventStore(pools.write, {
+      store: configuredEventStore(pools.write, config, {
         notify: {
           windowMs: config.projections.notify_window_ms,
           onError: (e) => logger.debug({ err: { message: (e as Error).message } }, 'NOTIFY after append failed; projectors poll'),

@@ -98,6 +98,13 @@ export const configSchema = z.strictObject({
       idle_timeout: positiveInt.default(600),
       max_lifetime: positiveInt.default(1800),
       statement_timeout_ms: nonNegativeInt.default(30_000),
+      /**
+       * Most appends one commit carries: appends to different streams that arrive while another is in
+       * flight share the next statement and its WAL flush. 1 commits every append on its own.
+       */
+      append_batch_max: positiveInt.default(64),
+      /** Append statements in flight at once; appends beyond them queue and share the next commit. */
+      append_batch_concurrency: positiveInt.default(2),
       embedded_port: port.default(0),
     })
     .prefault({}),

@@ -1,11 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
+import type { AppendBatcher } from './appendBatch.js';
 import type { AppendNotifier } from './notifier.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 
 const UNIQUE_VIOLATION = '23505';
+
+/** One append as the statements take it: its events' ids, types and data already spelled as stored. */
+export interface AppendCommand {
+  streamId: string;
+  expected: ExpectedVersion;
+  ids: string[];
+  types: string[];
+  /** Each event's data as the JSON text stored (what a read parses back). */
+  datas: string[];
+  metadataJson: string;
+  /** The caller gave event ids: the append may be a retry, so stored events under them are looked for. */
+  idsGiven: boolean;
+}
+
+/** The expected version as the statements spell it: -1 for 'any'. */
+export const expectedParam = (expected: ExpectedVersion): number => (expected === 'any' ? -1 : expected);
 
 /** Events already stored under these ids, in stream order. */
 async function findByIds(client: pg.Pool | pg.PoolClient, ids: string[]): Promise<EventRow[]> {
@@ -16,7 +33,7 @@ async function findByIds(client: pg.Pool | pg.PoolClient, ids: string[]): Promis
   return rows;
 }
 
-type Attempt = { ok: AppendResult } | { fail: AppendError } | { retry: true };
+export type Attempt = { ok: AppendResult } | { fail: AppendError } | { retry: true };
 
 function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attempt {
   if (found.length === ids.length && found.every((r) => r.stream_id === streamId)) {
@@ -29,6 +46,9 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
   };
 }
 
+/** The columns a written event comes back with: data and metadata left out (the writer has them). */
+export const WRITTEN_COLUMNS = EVENT_COLUMNS.replace('data, metadata', 'null::jsonb as data, null::jsonb as metadata');
+
 // One statement, one round trip. With ids given ($7), events already stored under them (`known`) make
 // it write nothing. Else it moves the stream's row in `streams` from the expected version (-1: any; 0:
 // no row yet) to the new one and inserts the events behind it. A concurrent writer of the same stream
@@ -36,9 +56,13 @@ function duplicateOf(streamId: string, ids: string[], found: EventRow[]): Attemp
 // When nothing was written, `kept_version` (its row) and `stored_version` (its events) are the stream's
 // version as the statement began, to name the conflict. Written events come back without their data
 // and metadata (the caller has them; sending them back would cost both sides a JSON round trip).
+// `known` reads $7 and $3 through sub-selects: then a custom plan (one for the values given) cannot prune
+// it and looks no cheaper than the generic one, so PostgreSQL keeps the generic plan instead of planning
+// the statement at every execution, which cost more than running it (a 1-event append: about half of
+// its backend's CPU time).
 export const APPEND_SQL = `
   with known as (
-    select ${EVENT_COLUMNS} from events where $7::bool and event_id = any($3::uuid[])
+    select ${EVENT_COLUMNS} from events where (select $7::bool) and event_id = any((select $3::uuid[])::uuid[])
   ), created as (
     insert into streams as s (stream_id, version)
     select $1, cardinality($3::uuid[]) where $2::int <= 0 and not exists (select from known)
@@ -54,74 +78,90 @@ export const APPEND_SQL = `
     insert into events (stream_id, stream_version, event_id, type, data, metadata)
     select $1, next.version - cardinality($3::uuid[]) + e.ord::int, e.id, e.type, e.data, $6::jsonb
       from next cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
-    returning ${EVENT_COLUMNS.replace('data, metadata', 'null::jsonb as data, null::jsonb as metadata')}
+    returning ${WRITTEN_COLUMNS}
   )
   select (select version from streams where stream_id = $1) as kept_version,
          case when r.inserted is null then (select max(stream_version) from events where stream_id = $1) end as stored_version,
          r.*
     from (select true as inserted, ins.* from ins union all select false, known.* from known) r right join (select) one on true`;
 
-type AppendRow = Partial<EventRow> & { kept_version: number | null; stored_version: number | null; inserted: boolean | null };
+/** An append statement's rows for one append: its events (written or found), or one row saying why neither. */
+export type AppendRow = Partial<EventRow> & { kept_version: number | null; stored_version: number | null; inserted: boolean | null };
 
-async function attempt(
-  pool: pg.Pool,
-  streamId: string,
-  expected: ExpectedVersion,
-  events: Required<NewEvent>[],
-  metadata: EventMetadata,
-  idsGiven: boolean,
-  withinAppend?: WithinAppend,
-): Promise<Attempt> {
-  const ids = events.map((e) => e.eventId);
+/** What an append statement's rows for one append say. */
+export type Outcome =
+  | { written: EventRow[] }
+  | { known: EventRow[] }
+  | { nothing: { kept: number; stored: number } };
+
+export function outcomeOf(rows: AppendRow[]): Outcome {
+  const first = rows[0]!;
+  if (first.inserted === true) return { written: rows as EventRow[] };
+  if (first.inserted === false) return { known: rows as EventRow[] };
+  return { nothing: { kept: first.kept_version ?? 0, stored: first.stored_version ?? 0 } };
+}
+
+/**
+ * The answer to written events, as a read would give them: the JSON that was stored, parsed. The i-th
+ * event in stream order is the i-th given (its version is the base plus its ordinality), whatever
+ * spelling of its id was given.
+ */
+export function writtenResult(command: AppendCommand, written: EventRow[]): AppendResult {
+  const recorded = [...written]
+    .sort((a, b) => a.stream_version - b.stream_version)
+    .map((row, i) =>
+      toRecordedEvent({ ...row, data: JSON.parse(command.datas[i]!) as unknown, metadata: JSON.parse(command.metadataJson) as EventMetadata }),
+    );
+  const last = recorded.at(-1)!;
+  return { nextVersion: last.streamVersion, position: last.position, events: recorded, duplicate: false };
+}
+
+/** The answer to an append that wrote nothing: its duplicate, its conflict, or a retry after catching up. */
+export async function unwrittenAttempt(pool: pg.Pool, command: AppendCommand, outcome: Exclude<Outcome, { written: EventRow[] }>): Promise<Attempt> {
+  const { streamId, expected, ids } = command;
+  if ('known' in outcome) return duplicateOf(streamId, ids, outcome.known);
+  const { kept, stored } = outcome.nothing;
+  if (stored > kept) return catchUpStream(pool, streamId);
+  if (kept !== expected) return { fail: { type: 'version_conflict', streamId, expected, actual: kept } };
+  // The version was the expected one when the statement began: another writer took it meanwhile,
+  // maybe this append's own original (a retry that waited on its lock), whose events are its answer.
+  if (command.idsGiven) {
+    const found = await findByIds(pool, ids);
+    if (found.length > 0) return duplicateOf(streamId, ids, found);
+  }
+  return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
+}
+
+/** The append statement's parameters for one append. */
+const appendParams = (c: AppendCommand) => [c.streamId, expectedParam(c.expected), c.ids, c.types, c.datas, c.metadataJson, c.idsGiven];
+
+/** One append in a transaction of its own (one statement unless `withinAppend` adds work). */
+export async function appendAlone(pool: pg.Pool, command: AppendCommand, withinAppend?: WithinAppend): Promise<Attempt> {
   // With more work to do in the transaction, an explicit one on a dedicated client; else one statement.
   const client = withinAppend ? await pool.connect() : undefined;
   try {
     if (client) await client.query('begin');
-    const datas = events.map((e) => JSON.stringify(e.data));
-    const metadataJson = JSON.stringify(metadata);
-    const { rows } = await (client ?? pool).query<AppendRow>({
-      name: 'sekha-append',
-      text: APPEND_SQL,
-      values: [streamId, expected === 'any' ? -1 : expected, ids, events.map((e) => e.type), datas, metadataJson, idsGiven],
-    });
-    const first = rows[0]!;
-    if (first.inserted === false) {
+    const { rows } = await (client ?? pool).query<AppendRow>({ name: 'sekha-append', text: APPEND_SQL, values: appendParams(command) });
+    const outcome = outcomeOf(rows);
+    if (!('written' in outcome)) {
       if (client) await client.query('rollback');
-      return duplicateOf(streamId, ids, rows as EventRow[]);
+      return await unwrittenAttempt(pool, command, outcome);
     }
-    if (first.inserted === null) {
-      if (client) await client.query('rollback');
-      const kept = first.kept_version ?? 0;
-      if ((first.stored_version ?? 0) > kept) return catchUpStream(pool, streamId);
-      if (kept !== expected) return { fail: { type: 'version_conflict', streamId, expected, actual: kept } };
-      // The version was the expected one when the statement began: another writer took it meanwhile,
-      // maybe this append's own original (a retry that waited on its lock), whose events are its answer.
-      if (idsGiven) {
-        const found = await findByIds(pool, ids);
-        if (found.length > 0) return duplicateOf(streamId, ids, found);
-      }
-      return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
-    }
-    // As a read would give them: the JSON that was stored, parsed. The i-th event in stream order is the
-    // i-th given (its version is the base plus its ordinality), whatever spelling of its id was given.
-    const recorded = (rows as EventRow[])
-      .sort((a, b) => a.stream_version - b.stream_version)
-      .map((row, i) => toRecordedEvent({ ...row, data: JSON.parse(datas[i]!) as unknown, metadata: JSON.parse(metadataJson) as EventMetadata }));
-    const last = recorded.at(-1)!;
+    const result = writtenResult(command, outcome.written);
     if (client && withinAppend) {
-      await withinAppend(client, recorded);
+      await withinAppend(client, result.events);
       await client.query('commit');
     }
-    return { ok: { nextVersion: last.streamVersion, position: last.position, events: recorded, duplicate: false } };
+    return { ok: result };
   } catch (e) {
     if (client) await client.query('rollback').catch(() => {});
     const pgError = e as { code?: string; constraint?: string };
     if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === 'events_event_id_key') {
       // A concurrent append with the same ids committed first.
-      return duplicateOf(streamId, ids, await findByIds(pool, ids));
+      return duplicateOf(command.streamId, command.ids, await findByIds(pool, command.ids));
     }
     if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === 'events_stream_id_stream_version_key') {
-      return catchUpStream(pool, streamId);
+      return catchUpStream(pool, command.streamId);
     }
     throw e;
   } finally {
@@ -145,13 +185,15 @@ async function catchUpStream(pool: pg.Pool, streamId: string): Promise<Attempt> 
 }
 
 /**
- * Appends events to a stream in one transaction (one statement unless `withinAppend` adds work), then
- * tells the notifier. A stale `expected` version is a `version_conflict`, never a duplicate row;
- * events whose ids are all stored already make a `duplicate` result and write nothing.
+ * Appends events to a stream in one transaction, then tells the notifier. Without `withinAppend` the
+ * batcher may commit it together with appends to other streams (each keeps its own check and answer);
+ * with it, the append has a transaction of its own. A stale `expected` version is a `version_conflict`,
+ * never a duplicate row; events whose ids are all stored already make a `duplicate` result and write nothing.
  */
 export function appendToStream(
   pool: pg.Pool,
   notifier: AppendNotifier,
+  batcher: AppendBatcher,
   streamId: string,
   expected: ExpectedVersion,
   events: NewEvent[],
@@ -159,11 +201,18 @@ export function appendToStream(
   withinAppend?: WithinAppend,
 ): ResultAsync<AppendResult, AppendError> {
   if (events.length === 0) return errAsync({ type: 'store_unavailable', cause: new Error('append of no events') });
-  const idsGiven = events.some((e) => e.eventId !== undefined);
-  const withIds = events.map((e) => ({ ...e, eventId: e.eventId ?? randomUUID() }));
+  const command: AppendCommand = {
+    streamId,
+    expected,
+    ids: events.map((e) => e.eventId ?? randomUUID()),
+    types: events.map((e) => e.type),
+    datas: events.map((e) => JSON.stringify(e.data)),
+    metadataJson: JSON.stringify(metadata),
+    idsGiven: events.some((e) => e.eventId !== undefined),
+  };
   const run = async (): Promise<Attempt> => {
     for (let tries = 0; ; tries++) {
-      const result = await attempt(pool, streamId, expected, withIds, metadata, idsGiven, withinAppend);
+      const result = withinAppend ? await appendAlone(pool, command, withinAppend) : await batcher.append(command);
       if (!('retry' in result) || tries >= 3) return result;
     }
   };

@@ -16,12 +16,23 @@ export interface Metrics {
   embedLatency: Histogram<'provider' | 'model'>;
   /** Reports pool sizes at each scrape. */
   watchPool(name: string, pool: pg.Pool): void;
+  /** Reports the event store's group commit counts at each scrape. */
+  watchAppendBatches(stats: AppendBatchCounts): void;
+}
+
+/** The event store's group commit counts (its `appendBatches`). */
+export interface AppendBatchCounts {
+  readonly batches: number;
+  readonly batchedAppends: number;
+  readonly fallbacks: number;
+  readonly stalls: number;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'sekha_' });
   const pools = new Map<string, pg.Pool>();
+  let appendBatches: AppendBatchCounts | undefined;
   const registers = [registry];
   const metrics: Metrics = {
     registry,
@@ -43,7 +54,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
     watchPool: (name, pool) => void pools.set(name, pool),
+    watchAppendBatches: (stats) => void (appendBatches = stats),
   };
+  // Counts kept by the event store, read at each scrape.
+  const appendCounters: Array<[string, string, keyof AppendBatchCounts]> = [
+    ['sekha_append_batches_total', 'Statements that committed several appends together (group commit)', 'batches'],
+    ['sekha_append_batched_total', 'Appends committed in those statements', 'batchedAppends'],
+    ['sekha_append_batch_fallbacks_total', 'Batches an error aborted, whose appends then went one by one', 'fallbacks'],
+    ['sekha_append_batch_stalls_total', 'Times queued appends went on past a statement in flight too long (waiting on a lock)', 'stalls'],
+  ];
+  for (const [name, help, key] of appendCounters) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        if (appendBatches) this.inc(appendBatches[key]);
+      },
+    });
+  }
   new Gauge({
     name: 'sekha_db_pool_connections',
     help: 'PostgreSQL pool connections by pool and state (total, idle, waiting clients)',

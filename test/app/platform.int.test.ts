@@ -115,6 +115,20 @@ describe('metrics', () => {
     expect(text).toMatch(/sekha_http_requests_in_flight \d/);
     expect(text).toMatch(/sekha_db_pool_connections\{pool="write",state="total"\} \d+/);
     expect(text).toMatch(/sekha_db_pool_connections\{pool="write",state="waiting"\} 0/);
+    expect(text).toMatch(/sekha_append_batches_total \d+/);
+    expect(text).toMatch(/sekha_append_batch_fallbacks_total 0/);
+  });
+
+  it("reports the event store's group commits", async () => {
+    const t = await appWith();
+    const creates = Array.from({ length: 8 }, () => sendJson(t.app, 'POST', '/api/v1/conversations', { label: 'batched', messages: [{ role: 'user', content: 'hi' }] }, auth));
+    expect((await Promise.all(creates)).map((r) => r.status)).toEqual(Array(8).fill(201));
+    const text = await (await t.app.request('/metrics')).text();
+    const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    // Creates that arrive while the first append is in flight share a commit.
+    expect(count('sekha_append_batched_total')).toBeGreaterThan(0);
+    expect(count('sekha_append_batched_total')).toBe(t.deps.store.appendBatches.batchedAppends);
+    expect(count('sekha_append_batches_total')).toBe(t.deps.store.appendBatches.batches);
   });
 
   it('counts requests refused before the metrics middleware: 401, 403 and 429, once each', async () => {

@@ -1,7 +1,7 @@
 import { stringify } from 'smol-toml';
 import { resolveConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { createPools } from '../../src/db/pools.js';
-import { createEventStore } from '../../src/eventstore/index.js';
+import { configuredEventStore } from '../../src/app/eventStore.js';
 import { createApp, type AppExtras } from '../../src/app/createApp.js';
 import type { AppDeps } from '../../src/deps.js';
 import type { App } from '../../src/http/openapi.js';
@@ -50,7 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const deps: AppDeps = {
     config: config.value,
     pools,
-    store: createEventStore(pools.write),
+    store: configuredEventStore(pools.write, config.value),
     logger: createLogger('silent'),
     clock: options.clock ?? (() => new Date()),
     startedAt: new Date(),
