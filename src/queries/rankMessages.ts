@@ -7,8 +7,9 @@ import { smoothNeighbours, type Placement } from './neighbourSmoothing.js';
 import { fuseRankings, fuseScores, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Params } from './bm25.js';
 import { lexicalTopK, searchFilter } from './lexicalTopK.js';
-import { embedForLive, nearestMessages } from './semantic.js';
-import { readQuery } from './sql.js';
+import { embedForLive, filteredVectors, guardedVectors, uncheckedVectors } from './semantic.js';
+import { searchConditions } from './searchFilters.js';
+import { Conditions, readQuery } from './sql.js';
 
 export type SearchMode = 'semantic' | 'fts' | 'hybrid';
 
@@ -26,28 +27,61 @@ export function lexicalRanking(deps: AppDeps, query: string, filters: SearchFilt
   return lexicalTopK(deps.pools.read, { query, filter: searchFilter(filters), scope: filters, k: depth, params: bm25Params(deps.config.search) }).map((r) => r.hits);
 }
 
-/** The semantic ranking, or undefined when vectors cannot answer now. */
-async function semanticRanking(
+/** The semantic side before the read model has checked it: hits, and whether the filter still applies to them. */
+interface SemanticSide {
+  hits: VectorHit[];
+  unchecked: boolean;
+  depth: number;
+  model: string;
+  embedded: { vector: number[]; collection: string };
+}
+
+/** The semantic side's nearest vectors, or undefined when vectors cannot answer now. */
+async function semanticSide(
   deps: AppDeps,
   query: string,
   filters: SearchFilters,
   depth: number,
   vectorsReady: Promise<boolean> | boolean,
-): Promise<{ hits: VectorHit[]; model: string } | undefined> {
+): Promise<SemanticSide | undefined> {
   if (!deps.vectors || !(await vectorsReady)) return undefined;
   const embedded = await embedForLive(deps, query);
-  const hits = embedded && (await nearestMessages(deps, embedded, depth, toWhere(filters)));
-  return embedded && hits ? { hits, model: embedded.model } : undefined;
+  const found = embedded && (await guardedVectors(deps, () => uncheckedVectors(deps.vectors!.store, embedded.collection, embedded.vector, depth, toWhere(filters))));
+  return embedded && found ? { ...found, model: embedded.model, embedded } : undefined;
 }
 
-/** Where each candidate sits in its conversation (one lookup by primary key of the candidates). */
-async function placements(deps: AppDeps, ranked: Ranking): Promise<Result<Map<string, Placement>, ApiError>> {
-  const rows = await readQuery<{ id: string } & Placement>(
+type Looked = Placement & { pass: boolean };
+
+/**
+ * Where each message sits in its conversation and whether it passes the filters, one primary-key
+ * lookup each (the filter through the message's conversation key: never a scan).
+ */
+async function lookUp(deps: AppDeps, ids: readonly string[], filters: SearchFilters): Promise<Result<Map<string, Looked>, ApiError>> {
+  if (ids.length === 0) return ok(new Map());
+  const where = new Conditions();
+  const idsParam = where.param([...new Set(ids)]);
+  searchConditions(filters, where);
+  const pass = where.parts.length ? where.parts.join(' and ') : 'true';
+  const rows = await readQuery<{ id: string } & Looked>(
     deps.pools.read,
-    'select id::text as id, conversation_id::text as conversation_id, seq from messages where id = any($1::uuid[])',
-    [ranked.map((h) => h.id)],
+    `select m.id::text as id, m.conversation_id::text as conversation_id, m.seq,
+            coalesce((select ${pass} from conversations c where c.id = m.conversation_id), false) as pass
+       from messages m where m.id = any(${idsParam}::uuid[])`,
+    where.values,
   );
   return rows.map((r) => new Map(r.map(({ id, ...p }) => [id, p])));
+}
+
+/**
+ * The semantic hits that pass the filters, the asked depth at most: from the lookup for an unfiltered
+ * search, exact whenever that many pass (a nearer passing vector would be among them); else Chroma's
+ * own filtered search (undefined when it cannot answer).
+ */
+async function passingSemantic(deps: AppDeps, side: SemanticSide, asked: number, filters: SearchFilters, looked: Map<string, Looked>): Promise<VectorHit[] | undefined> {
+  if (!side.unchecked) return side.hits;
+  const passing = side.hits.filter((h) => looked.get(h.id)?.pass);
+  if (passing.length >= asked || side.hits.length < side.depth) return passing.slice(0, asked);
+  return guardedVectors(deps, () => filteredVectors(deps.vectors!.store, side.embedded.collection, side.embedded.vector, asked, toWhere(filters)));
 }
 
 /**
@@ -64,27 +98,38 @@ export async function rankMessages(
   const { query, filters, depth, mode } = input;
   const wantsSemantic = mode !== 'fts';
   // Semantic-only asks BM25 only if it has to fall back; the others ask both sides at once.
-  const [semantic, lexical] = await Promise.all([
-    wantsSemantic ? semanticRanking(deps, query, filters, depth, input.vectorsReady ?? true) : Promise.resolve(undefined),
+  const [side, lexical] = await Promise.all([
+    wantsSemantic ? semanticSide(deps, query, filters, depth, input.vectorsReady ?? true) : Promise.resolve(undefined),
     mode !== 'semantic' || !deps.vectors ? lexicalRanking(deps, query, filters, depth) : undefined,
   ]);
-  const degraded = wantsSemantic && semantic === undefined;
-  const lexicalResult = lexical ?? (degraded ? await lexicalRanking(deps, query, filters, depth) : undefined);
+  const lexicalResult = lexical ?? (wantsSemantic && side === undefined ? await lexicalRanking(deps, query, filters, depth) : undefined);
   if (lexicalResult?.isErr()) return err(lexicalResult.error);
   const bm25: Ranking = lexicalResult?.isOk() ? lexicalResult.value : [];
-  let ranked: Ranking;
-  if (degraded || mode === 'fts') ranked = bm25;
-  else if (mode === 'semantic') ranked = semantic!.hits;
-  else {
-    const fuse = deps.config.search.fusion === 'rrf' ? fuseRankings : fuseScores;
-    ranked = fuse(semantic!.hits, bm25, fusionFor(semantic!.model, deps.config.search));
-  }
   // Rankings with a lexical side are smoothed over neighbouring turns (semantic alone: measured no better).
   const weight = deps.config.search.neighbour_weight;
-  if (weight > 0 && ranked.length > 1 && (degraded || mode !== 'semantic')) {
-    const placed = await placements(deps, ranked);
-    if (placed.isErr()) return err(placed.error);
-    ranked = smoothNeighbours(ranked, placed.value, weight);
+  const smooth = weight > 0 && (side === undefined || mode !== 'semantic');
+  // One lookup: the filter for the semantic hits Chroma did not filter, and every candidate's placement.
+  const semanticIds = side && (side.unchecked || smooth) ? side.hits.map((h) => h.id) : [];
+  const looked = await lookUp(deps, [...semanticIds, ...(smooth ? bm25.map((h) => h.id) : [])], filters);
+  if (looked.isErr()) return err(looked.error);
+  const semantic = side && (await passingSemantic(deps, side, depth, filters, looked.value));
+  const degraded = wantsSemantic && semantic === undefined;
+  const lexicalAfterAll = degraded && lexicalResult === undefined ? await lexicalRanking(deps, query, filters, depth) : undefined;
+  if (lexicalAfterAll?.isErr()) return err(lexicalAfterAll.error);
+  const lexicalHits: Ranking = lexicalAfterAll?.isOk() ? lexicalAfterAll.value : bm25;
+  let ranked: Ranking;
+  if (degraded || mode === 'fts') ranked = lexicalHits;
+  else if (mode === 'semantic') ranked = semantic!;
+  else {
+    const fuse = deps.config.search.fusion === 'rrf' ? fuseRankings : fuseScores;
+    ranked = fuse(semantic!, bm25, fusionFor(side!.model, deps.config.search));
   }
-  return ok({ ranked, semantic: semantic?.hits, degraded });
+  if ((smooth || degraded) && weight > 0 && ranked.length > 1) {
+    // Candidates the lookup did not place (the fallback's hits, a late BM25 ranking): placed now.
+    const missing = ranked.filter((h) => !looked.value.has(h.id)).map((h) => h.id);
+    const placed = await lookUp(deps, missing, filters);
+    if (placed.isErr()) return err(placed.error);
+    ranked = smoothNeighbours(ranked, new Map([...looked.value, ...placed.value]), weight);
+  }
+  return ok({ ranked, semantic, degraded });
 }
