@@ -79,7 +79,7 @@ const statsSql = (syntax: keyof typeof QUERY_TERMS) => `
  * `few` postings in all, the best `n` messages that pass the filter with their tfs. Those are
  * scored from the postings alone (tf and len), best first, and the filter is looked up for them in
  * that order only until `n` pass: the cost follows the number of postings and k, never the corpus.
- * A single statement needs no transaction to see one snapshot.
+ * It names the postings and documents, so a blue/green switch waits for the snapshot it opens.
  */
 function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: MessageFilter, params: Bm25Params, few: number, n: number): { text: string; values: unknown[] } {
   const where = new Conditions();
@@ -234,25 +234,27 @@ async function readStats(client: pg.PoolClient, query: string, syntax: keyof typ
 }
 
 /**
- * The few-postings path in one statement outside any transaction: the exact answer when the query's
- * terms have at most `few` postings, else undefined (the caller walks the postings).
+ * The first statement: the statistics, and the exact answer when the query's terms have at most
+ * `few` postings (undefined: walk them).
  */
-async function fewPostings(pool: pg.Pool, input: LexicalTopKInput, few: number): Promise<LexicalTopK | undefined> {
+async function firstStatement(client: pg.PoolClient, input: LexicalTopKInput, few: number) {
   const { k, params } = input;
   const sql = firstSql(input.syntax ?? 'words', cleanQuery(input.query), input.filter, params, few, k + FEW_SLACK);
-  const row = (await pool.query<FirstRow>(sql.text, sql.values)).rows[0];
+  const row = (await client.query<FirstRow>(sql.text, sql.values)).rows[0];
   const stats = statsOf(row);
-  if (!row || !stats) return { hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 1 };
-  if (!row.few) return undefined;
+  if (!row || !stats || !row.few) return { stats, answer: undefined };
   // The scores are ours (bm25.ts): SQL's only chose the rows.
   const docs: ResolvedDoc[] = row.hits.map(([id, len, tfs]) => ({ id, len, tfs, pass: true }));
   const postings = stats.terms.reduce((sum, t) => sum + t.df, 0);
-  return { hits: bestOf(docs, stats.terms, stats.avgdl, params, k), path: 'few', postingsRead: postings, resolved: docs.length, rounds: 1 };
+  return { stats, answer: { hits: bestOf(docs, stats.terms, stats.avgdl, params, k), path: 'few' as const, postingsRead: postings, resolved: docs.length, rounds: 1 } };
 }
 
 async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<LexicalTopK> {
   const { k, params, filter } = input;
-  const stats = await readStats(client, input.query, input.syntax);
+  // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
+  const first = input.scope?.conversation_id !== undefined ? { stats: await readStats(client, input.query, input.syntax), answer: undefined } : await firstStatement(client, input, input.fewPostings ?? FEW_POSTINGS);
+  if (first.answer) return first.answer;
+  const stats = first.stats;
   if (!stats || k <= 0) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
   const { terms, names, avgdl } = stats;
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
@@ -300,13 +302,12 @@ function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>)
 
 /**
  * The k best messages for a query by BM25 (exact; ties at the k-th place aside), from the lexical
- * projection: in one statement when the query's terms have few postings (`fewPostings`), else by walking the postings in one snapshot.
+ * projection, in one snapshot: in one statement when the query's terms have few postings
+ * (`fewPostings`), else by walking the postings.
  */
 export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> {
   if (input.k <= 0) return okAsync({ hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 0 });
-  // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
-  const first = input.scope?.conversation_id !== undefined ? Promise.resolve(undefined) : fewPostings(pool, input, input.fewPostings ?? FEW_POSTINGS);
-  return ResultAsync.fromPromise(first, queryError).andThen((answer) => (answer ? okAsync(answer) : inSnapshot(pool, (client) => run(client, input))));
+  return inSnapshot(pool, (client) => run(client, input));
 }
 
 /** The same k by scoring every message that has a query term: the last resort, and the reference the tests compare with. */
