@@ -51,12 +51,18 @@ async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<C
     hybridRanking(deps, input.query, {}, SEARCH_DEPTH),
     readQuery<Row>(
       deps.pools.read,
-      `select ${COLUMNS} from (
-         select c.id from conversations c where c.status = 'active' and (c.pinned or c.label = any($1::text[]))
-          order by c.pinned desc, c.updated_at desc limit $2) pick
+      // The newest pinned conversations and the newest of each preferred label, each read from its
+      // index (a branch per label, so that each is planned for its own size), then their latest
+      // messages. The newest 2N of the union are the newest 2N with pinned ones first.
+      `with pick as (
+         select * from (
+           (select c.id, c.pinned, c.updated_at from conversations c where c.pinned and c.status = 'active' order by c.updated_at desc limit $1)
+           ${input.preferred_labels.map((_, i) => `union (select c.id, c.pinned, c.updated_at from conversations c where c.label = $${i + 3} and c.status = 'active' order by c.updated_at desc limit $1)`).join('\n')}
+         ) newest order by pinned desc, updated_at desc limit $1)
+       select ${COLUMNS} from pick
          join conversations c on c.id = pick.id
-         cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $3) m`,
-      [input.preferred_labels, RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION],
+         cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $2) m`,
+      [RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION, ...input.preferred_labels],
     ),
   ]);
   if (hybrid.isErr()) return err(hybrid.error);
