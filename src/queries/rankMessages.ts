@@ -20,7 +20,28 @@ export interface MessageRanking {
   semantic: VectorHit[] | undefined;
   /** Semantic was wanted but vectors could not answer (no Chroma, embedder down, not caught up). */
   degraded: boolean;
+  /** With `rows`: the candidates' messages as the lookup read them (some may be missing: read them apart). */
+  rows: ReadonlyMap<string, CandidateRow>;
 }
+
+/** A candidate message with its conversation's attributes, as context assembly reads it. */
+export interface CandidateRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  role: string;
+  name: string | null;
+  content: string;
+  metadata: Record<string, unknown>;
+  timestamp: Date;
+  label: string;
+  folder: string;
+  status: string;
+  importance_score: number;
+}
+
+/** The columns of a CandidateRow, from messages `m` and conversations `c`. */
+export const CANDIDATE_COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m.seq, m.role, m.name, m.content, m.metadata, m.timestamp, c.label, c.folder, c.status, c.importance_score`;
 
 /** The BM25 ranking of the read model's messages: the exact top `depth` (src/queries/lexicalTopK.ts). */
 export function lexicalRanking(deps: AppDeps, query: string, filters: SearchFilters, depth: number) {
@@ -50,26 +71,27 @@ async function semanticSide(
   return embedded && found ? { ...found, model: embedded.model, embedded } : undefined;
 }
 
-type Looked = Placement & { pass: boolean };
+type Looked = Placement & { pass: boolean; row?: CandidateRow };
 
 /**
- * Where each message sits in its conversation and whether it passes the filters, one primary-key
- * lookup each (the filter through the message's conversation key: never a scan).
+ * Where each message sits in its conversation and whether it passes the filters, with the whole
+ * row when asked: one primary-key lookup per message and per its conversation (a lateral join fenced
+ * by offset 0, so never a scan of conversations).
  */
-async function lookUp(deps: AppDeps, ids: readonly string[], filters: SearchFilters): Promise<Result<Map<string, Looked>, ApiError>> {
+async function lookUp(deps: AppDeps, ids: readonly string[], filters: SearchFilters, withRows: boolean): Promise<Result<Map<string, Looked>, ApiError>> {
   if (ids.length === 0) return ok(new Map());
   const where = new Conditions();
   const idsParam = where.param([...new Set(ids)]);
   searchConditions(filters, where);
   const pass = where.parts.length ? where.parts.join(' and ') : 'true';
-  const rows = await readQuery<{ id: string } & Looked>(
+  const rows = await readQuery<CandidateRow & { pass: boolean }>(
     deps.pools.read,
-    `select m.id::text as id, m.conversation_id::text as conversation_id, m.seq,
-            coalesce((select ${pass} from conversations c where c.id = m.conversation_id), false) as pass
-       from messages m where m.id = any(${idsParam}::uuid[])`,
+    `select ${withRows ? CANDIDATE_COLUMNS : 'm.id::text as id, m.conversation_id::text as conversation_id, m.seq'}, coalesce(${pass}, false) as pass
+       from messages m left join lateral (select * from conversations c where c.id = m.conversation_id offset 0) c on true
+      where m.id = any(${idsParam}::uuid[])`,
     where.values,
   );
-  return rows.map((r) => new Map(r.map(({ id, ...p }) => [id, p])));
+  return rows.map((r) => new Map(r.map(({ pass, ...row }) => [row.id, { conversation_id: row.conversation_id, seq: row.seq, pass, ...(withRows ? { row } : {}) }])));
 }
 
 /**
@@ -93,7 +115,7 @@ async function passingSemantic(deps: AppDeps, side: SemanticSide, asked: number,
  */
 export async function rankMessages(
   deps: AppDeps,
-  input: { query: string; filters: SearchFilters; depth: number; mode: SearchMode; vectorsReady?: Promise<boolean> | boolean },
+  input: { query: string; filters: SearchFilters; depth: number; mode: SearchMode; vectorsReady?: Promise<boolean> | boolean; rows?: boolean },
 ): Promise<Result<MessageRanking, ApiError>> {
   const { query, filters, depth, mode } = input;
   const wantsSemantic = mode !== 'fts';
@@ -110,7 +132,8 @@ export async function rankMessages(
   const smooth = weight > 0 && (side === undefined || mode !== 'semantic');
   // One lookup: the filter for the semantic hits Chroma did not filter, and every candidate's placement.
   const semanticIds = side && (side.unchecked || smooth) ? side.hits.map((h) => h.id) : [];
-  const looked = await lookUp(deps, [...semanticIds, ...(smooth ? bm25.map((h) => h.id) : [])], filters);
+  const withRows = input.rows ?? false;
+  const looked = await lookUp(deps, [...semanticIds, ...(smooth || withRows ? bm25.map((h) => h.id) : [])], filters, withRows);
   if (looked.isErr()) return err(looked.error);
   const semantic = side && (await passingSemantic(deps, side, depth, filters, looked.value));
   const degraded = wantsSemantic && semantic === undefined;
@@ -127,9 +150,12 @@ export async function rankMessages(
   if ((smooth || degraded) && weight > 0 && ranked.length > 1) {
     // Candidates the lookup did not place (the fallback's hits, a late BM25 ranking): placed now.
     const missing = ranked.filter((h) => !looked.value.has(h.id)).map((h) => h.id);
-    const placed = await lookUp(deps, missing, filters);
+    const placed = await lookUp(deps, missing, filters, withRows);
     if (placed.isErr()) return err(placed.error);
-    ranked = smoothNeighbours(ranked, new Map([...looked.value, ...placed.value]), weight);
+    for (const [id, p] of placed.value) looked.value.set(id, p);
+    ranked = smoothNeighbours(ranked, looked.value, weight);
   }
-  return ok({ ranked, semantic, degraded });
+  const rows = new Map<string, CandidateRow>();
+  if (withRows) for (const [id, p] of looked.value) if (p.row) rows.set(id, p.row);
+  return ok({ ranked, semantic, degraded, rows });
 }
