@@ -10,7 +10,7 @@ import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { selectContext, type ContextCandidate } from '../memory/contextSelect.js';
 import { hybridRanking } from './hybridRanking.js';
-import type { MessageRow } from './views.js';
+import { CANDIDATE_COLUMNS, type CandidateRow } from './rankMessages.js';
 import { messageTokens } from '../memory/tokens.js';
 import { nameField } from './views.js';
 
@@ -28,41 +28,47 @@ const SEARCH_DEPTH = 100;
 const RECENT_PER_CONVERSATION = 10;
 const RECENT_CONVERSATIONS = 20;
 
-/** A message with what a citation and the selection need of its conversation. */
-type Row = Omit<MessageRow, 'parts'> & { label: string; folder: string; status: string; importance_score: number };
-
-const COLUMNS = `m.id::text as id, m.conversation_id::text as conversation_id, m.seq, m.role, m.name, m.content, m.metadata, m.timestamp, c.label, c.folder, c.status, c.importance_score`;
-
 /** Candidates: hybrid search hits, the recent messages of pinned conversations and of conversations with a preferred label. */
 async function candidates(deps: AppDeps, input: AssembleInput): Promise<Result<ContextCandidate[], ApiError>> {
   // The search and the pinned/preferred messages do not depend on each other: ask both at once.
   const [hybrid, recent] = await Promise.all([
     hybridRanking(deps, input.query, { status: 'active' }, SEARCH_DEPTH),
-    readQuery<Row>(
+    readQuery<CandidateRow>(
       deps.pools.read,
-      `select ${COLUMNS} from (
-         select c.id from conversations c where c.status = 'active' and (c.pinned or c.label = any($1::text[]))
-          order by c.pinned desc, c.updated_at desc limit $2) pick
+      // The newest pinned conversations and the newest of each preferred label, each read from its
+      // index (a branch per label, so that each is planned for its own size), then their latest
+      // messages. The newest 2N of the union are the newest 2N with pinned ones first.
+      `with pick as (
+         select * from (
+           (select c.id, c.pinned, c.updated_at from conversations c where c.pinned and c.status = 'active' order by c.updated_at desc limit $1)
+           ${input.preferred_labels.map((_, i) => `union (select c.id, c.pinned, c.updated_at from conversations c where c.label = $${i + 3} and c.status = 'active' order by c.updated_at desc limit $1)`).join('\n')}
+         ) newest order by pinned desc, updated_at desc limit $1)
+       select ${CANDIDATE_COLUMNS} from pick
          join conversations c on c.id = pick.id
-         cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $3) m`,
-      [input.preferred_labels, RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION],
+         cross join lateral (select * from messages m where m.conversation_id = c.id order by m.seq desc limit $2) m`,
+      [RECENT_CONVERSATIONS * 2, RECENT_PER_CONVERSATION, ...input.preferred_labels],
     ),
   ]);
   if (hybrid.isErr()) return err(hybrid.error);
   if (recent.isErr()) return err(recent.error);
-  const { ranked, cosine } = hybrid.value;
+  const { ranked, cosine, rows } = hybrid.value;
   const top = ranked[0]?.score ?? 1;
   // Similarity in [0, 1]: the cosine when the semantic side saw it, else the fused score relative to the best.
   const similarity = new Map(ranked.map((h) => [h.id, cosine.get(h.id) ?? (top > 0 ? h.score / top : 0)]));
-  const hits = await readQuery<Row>(
-    deps.pools.read,
-    `select ${COLUMNS} from messages m join conversations c on c.id = m.conversation_id where m.id = any($1::uuid[]) and c.status = 'active'`,
-    [ranked.map((h) => h.id)],
-  );
-  if (hits.isErr()) return err(hits.error);
+  // The ranking's lookup read the candidates' rows already; only those it did not are read here.
+  const missing = ranked.filter((h) => !rows.has(h.id)).map((h) => h.id);
+  const read = missing.length
+    ? await readQuery<CandidateRow>(deps.pools.read, `select ${CANDIDATE_COLUMNS} from messages m join conversations c on c.id = m.conversation_id where m.id = any($1::uuid[])`, [missing])
+    : ok([] as CandidateRow[]);
+  if (read.isErr()) return err(read.error);
+  const byId = new Map([...rows, ...read.value.map((r) => [r.id, r] as const)]);
+  const hits = ranked.flatMap((h) => {
+    const r = byId.get(h.id);
+    return r && r.status === 'active' ? [r] : [];
+  });
   // A message both found and recent comes twice; the selection keeps the copy with the higher similarity.
   return ok(
-    [...hits.value, ...recent.value].map((r) => ({
+    [...hits, ...recent.value].map((r) => ({
       message_id: r.id,
       conversation_id: r.conversation_id,
       seq: r.seq,

@@ -37,12 +37,31 @@ export async function queryVectors(store: VectorStore, collection: string, vecto
   return store.query(collection, vector, limit, where);
 }
 
-/** Nearest messages to a vector in the live collection (cosine similarity); undefined when Chroma cannot answer. */
-export async function nearestMessages(deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[] | undefined> {
+/**
+ * The nearest vectors for a caller that applies the filter itself (in the read model), without
+ * metadata: a broad filter's search runs unfiltered and twice as deep (`unchecked`: the caller drops
+ * what fails, and calls `filteredVectors` when fewer than `limit` pass out of a full depth); any
+ * other filter is applied by Chroma.
+ */
+export async function uncheckedVectors(store: VectorStore, collection: string, vector: number[], limit: number, where: Where | undefined): Promise<{ hits: VectorHit[]; unchecked: boolean; depth: number }> {
+  if (where === undefined || !isBroad(where)) return { hits: await store.query(collection, vector, limit, where, { metadata: false }), unchecked: false, depth: limit };
+  return { hits: await store.query(collection, vector, limit * 2, undefined, { metadata: false }), unchecked: true, depth: limit * 2 };
+}
+
+/** Chroma's own filtered search, without metadata: the fallback of `uncheckedVectors`. */
+export const filteredVectors = (store: VectorStore, collection: string, vector: number[], limit: number, where: Where | undefined): Promise<VectorHit[]> =>
+  store.query(collection, vector, limit, where, { metadata: false });
+
+/** Runs a Chroma call with the timeout of every vector search; undefined (logged) when Chroma cannot answer. */
+export async function guardedVectors<T>(deps: AppDeps, call: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await withTimeout(queryVectors(deps.vectors!.store, embedded.collection, embedded.vector, limit, where), 10_000);
+    return await withTimeout(call(), 10_000);
   } catch (e) {
     deps.logger.warn({ err: { message: (e as Error).message } }, 'vector search unavailable');
     return undefined;
   }
 }
+
+/** Nearest messages to a vector in the live collection (cosine similarity); undefined when Chroma cannot answer. */
+export const nearestMessages = (deps: AppDeps, embedded: { vector: number[]; collection: string }, limit: number, where: Where | undefined): Promise<VectorHit[] | undefined> =>
+  guardedVectors(deps, () => queryVectors(deps.vectors!.store, embedded.collection, embedded.vector, limit, where));

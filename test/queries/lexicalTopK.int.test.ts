@@ -64,24 +64,28 @@ describe('top-k BM25 over the lexical projection', () => {
     for (const params of [{ k1: 1.2, b: 0.75 }, { k1: 0.9, b: 0.3 }, { k1: 2, b: 0 }, { k1: 0.5, b: 1 }]) {
       for (const query of ['harbour', 'glacier violin', 'thimble quarry falcon', 'lanterns in the orchard']) {
         const expected = await reference(query, params);
-        // Every message is in /bm25: no filter walks the postings, the folder is scored whole as a narrow filter.
+        // Every message is in /bm25: a filter of the folder is narrow; without one, the postings are walked.
         const filter = { status: 'active' } as const;
         const narrow = { status: 'active', folderTree: '/bm25' } as const;
-        // Through the postings (k below the matches: bounds decide), scored inside the narrow folder, and the full scan.
-        const walked = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap();
-        const scoped = (await lexicalTopK(t.deps.pools.read, { query, filter: narrow, k: 100, params }))._unsafeUnwrap();
-        expect([walked.path, scoped.path]).toEqual(['postings', 'narrow']);
-        const answers = [walked.hits, scoped.hits, (await lexicalExact(t.deps.pools.read, { query, filter: narrow, k: 100, params }))._unsafeUnwrap()];
+        // In one statement (few postings), through the postings, scored inside the narrow folder, and the full scan.
+        const few = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params }))._unsafeUnwrap();
+        const walked = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 100, params, fewPostings: 0 }))._unsafeUnwrap();
+        const scoped = (await lexicalTopK(t.deps.pools.read, { query, filter: narrow, k: 100, params, fewPostings: 0 }))._unsafeUnwrap();
+        expect([few.path, walked.path, scoped.path]).toEqual(['few', 'postings', 'narrow']);
+        const answers = [few.hits, walked.hits, scoped.hits, (await lexicalExact(t.deps.pools.read, { query, filter: narrow, k: 100, params }))._unsafeUnwrap()];
         for (const hits of answers) {
           expect(hits.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
           for (const r of hits) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);
           // Best first.
           expect(hits.map((r) => r.score)).toEqual([...hits.map((r) => r.score)].sort((a, b) => b - a));
         }
-        const top3 = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 3, params }))._unsafeUnwrap();
+        // k below the matches: the statement's limit, and the walk's bounds, decide.
         const best = [...expected.values()].sort((a, b) => b - a).slice(0, 3);
-        expect(top3.hits.map((h) => h.score)).toEqual(best.map((s) => expect.closeTo(s, 9)));
-        expect(top3.path).toBe('postings');
+        for (const [fewPostings, path] of [[undefined, 'few'], [0, 'postings']] as const) {
+          const top3 = (await lexicalTopK(t.deps.pools.read, { query, filter, k: 3, params, fewPostings }))._unsafeUnwrap();
+          expect(top3.hits.map((h) => h.score)).toEqual(best.map((s) => expect.closeTo(s, 9)));
+          expect(top3.path).toBe(path);
+        }
       }
     }
   });

@@ -42,6 +42,9 @@ export async function createTables(client: pg.PoolClient, version: number): Prom
     create index if not exists ${c}_folder_status_idx on ${c} (folder, status);
     create index if not exists ${c}_label_importance_idx on ${c} (label, importance_score desc);
     create index if not exists ${c}_label_trgm_idx on ${c} using gin (label gin_trgm_ops);
+    -- Context assembly's pinned and preferred-label conversations, newest first, without a scan.
+    create index if not exists ${c}_pinned_updated_idx on ${c} (updated_at desc) where pinned;
+    create index if not exists ${c}_label_updated_idx on ${c} (label, updated_at desc);
 
     create table if not exists ${m} (
       id              uuid primary key,
