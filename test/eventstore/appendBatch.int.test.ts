@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, type AppendError, type AppendResult, type EventStore, type ExpectedVersion, type NewEvent } from '../../src/eventstore/index.js';
 import type { Result } from 'neverthrow';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { until } from '../support/until.js';
+import { appendHeldOpen, untilWaitingOnLock } from './support/inFlight.js';
 
 let db: TestDatabase;
 let store: EventStore;
@@ -196,19 +196,10 @@ describe('append batching', () => {
     if (expected !== 0) await store.append(stream, 0, [event(0)], meta);
     const events = [event(1, randomUUID()), event(2, randomUUID())];
     // The original has written and holds its transaction open until the retry waits on it.
-    let release!: () => void;
-    let written!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const inFlight = new Promise<void>((r) => (written = r));
-    const original = store.append(stream, expected, events, meta, () => (written(), held));
-    await inFlight;
+    const { original, release } = await appendHeldOpen(store, stream, expected, events, meta);
     const other = newStream();
     const run = inOneTurn([opener, () => store.append(stream, expected, events, meta), () => store.append(other, 0, [event(1)], meta)]);
-    await until(
-      async () => (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.length > 0,
-      10_000,
-      'the retry waiting on its original',
-    );
+    await untilWaitingOnLock(db.pool, 'the retry waiting on its original');
     release();
     const [first, { results, batches }] = [(await original)._unsafeUnwrap(), await run];
     expect(batches).toBe(1);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore, START, comparePositions, type EventStore, type Position } from '../../src/eventstore/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { appendHeldOpen, untilWaitingOnLock } from './support/inFlight.js';
 
 let db: TestDatabase;
 let store: EventStore;
@@ -147,18 +148,9 @@ describe('append', () => {
     if (expected !== 0) await store.append(stream, 0, [{ type: 'Start', data: {} }], meta);
     const events = [{ type: 'A', data: { n: 1 }, eventId: randomUUID() }, { type: 'B', data: { n: 2 }, eventId: randomUUID() }];
     // The original has written and holds its transaction open until the retry waits on it.
-    let release!: () => void;
-    let written!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const inFlight = new Promise<void>((r) => (written = r));
-    const original = store.append(stream, expected, events, meta, () => (written(), held));
-    await inFlight;
+    const { original, release } = await appendHeldOpen(store, stream, expected, events, meta);
     const retry = store.append(stream, expected, events, meta);
-    const deadline = Date.now() + 10_000;
-    const waits = async () =>
-      (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.length > 0;
-    while (!(await waits()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(await waits()).toBe(true);
+    await untilWaitingOnLock(db.pool, 'the retry waiting on its original');
     release();
     const [first, second] = [(await original)._unsafeUnwrap(), (await retry)._unsafeUnwrap()];
     expect([first.duplicate, second.duplicate]).toEqual([false, true]);
