@@ -26,11 +26,11 @@ try {
     const report = JSON.parse(await readFile(opts.patch, 'utf8')) as BenchReport;
     for (const size of report.sizes) {
       size.append = append;
-      if (size.peer) size.peer.append = peer.append;
+      size.peer = { ...size.peer, append: peer.append };
     }
     report.notes = [
       ...(report.notes ?? []),
-      `Append rows re-measured on ${new Date().toISOString().slice(0, 10)} with \`npx tsx bench/appendBaselines.ts --patch\` (fresh ${database.embedded ? 'embedded PostgreSQL 17' : 'DATABASE_URL'} database): the run's 16-writer counts were lost updates of a harness bug (\`total += await …\`), since fixed.`,
+      `Append rows, with the peer, re-measured on ${new Date().toISOString().slice(0, 10)} with \`npx tsx bench/appendBaselines.ts --seconds ${opts.seconds} --patch\` in a fresh ${database.embedded ? 'embedded PostgreSQL 17' : 'DATABASE_URL'} database; appends do not depend on the corpus, so each corpus shows these numbers.`,
     ];
     await writeFile(opts.patch, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`patched ${opts.patch}\n`);

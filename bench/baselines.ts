@@ -91,7 +91,8 @@ export async function bareHonoBaseline(seconds: number, connections: number): Pr
 
 export interface PeerResult {
   append: Record<string, number>;
-  rebuild: { events: number; projected_messages: number; seconds: number; events_per_second: number };
+  /** Absent when only the appends were measured (`bench/appendBaselines.ts --patch` of a run that skipped the peer). */
+  rebuild?: { events: number; projected_messages: number; seconds: number; events_per_second: number };
 }
 
 const PEER_DIR = fileURLToPath(new URL('./peer/', import.meta.url));

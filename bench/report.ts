@@ -157,10 +157,10 @@ function otherTables(report: BenchReport): string {
   }
   out.push('', '### Projection rebuild: ours (read model, blue/green) against the peer (Emmett rebuild of a projection of the same shape)', '', '| corpus | ours events | ours events/s | peer events | peer events/s | ours / peer |', '|---|---|---|---|---|---|');
   for (const s of report.sizes) {
-    if (!s.rebuild && !s.peer) continue;
+    if (!s.rebuild && !s.peer?.rebuild) continue;
     const ours = s.rebuild?.events_per_second;
-    const peer = s.peer?.rebuild.events_per_second;
-    out.push(`| ${s.size} | ${fmt(s.rebuild?.events)} | ${fmt(ours)} | ${fmt(s.peer?.rebuild.events)} | ${fmt(peer)} | ${ours && peer ? (ours / peer).toFixed(2) : '—'} |`);
+    const peer = s.peer?.rebuild?.events_per_second;
+    out.push(`| ${s.size} | ${fmt(s.rebuild?.events)} | ${fmt(ours)} | ${fmt(s.peer?.rebuild?.events)} | ${fmt(peer)} | ${ours && peer ? (ours / peer).toFixed(2) : '—'} |`);
   }
   out.push('', '### Vectors: rebuild (`POST /api/v1/rebuild-embeddings`, apart from seeding) and restart', '', '| corpus | embedder | texts | seconds | texts/s | ready after start (ms) | first search after ready (ms) |', '|---|---|---|---|---|---|---|');
   for (const s of report.sizes) {

@@ -134,6 +134,24 @@ describe('POST /api/v1/query (real Chroma, real local model)', () => {
     expect(hybrid, `semantic ${semantic}, fts ${fts}, hybrid ${hybrid}`).toBeGreaterThan(semantic);
     expect(hybrid, `semantic ${semantic}, fts ${fts}, hybrid ${hybrid}`).toBeGreaterThan(fts);
   });
+
+  it('finds the nearest active message when more than the searched depth of nearer ones are archived', async () => {
+    // The semantic side searches twice its depth unfiltered and checks "not archived" in the read
+    // model; when too few of those pass, it asks Chroma's own filtered search.
+    const near = Array.from({ length: 120 }, (_, i) => msg(`The lighthouse keeper polished the brass lens, night ${i}`));
+    const archived = await t.create({ label: 'lighthouse', folder: '/sea', messages: near });
+    expect((await sendJson(t.app, 'PUT', `/api/v1/conversations/${archived.id}/archive`)).status).toBe(200);
+    await t.create({ label: 'harbour', folder: '/sea', messages: [msg('A fisherman mended his nets on the quay')] });
+    messageCount += near.length + 1;
+    await t.untilVectors(messageCount, 120_000);
+    await until(async () => (await t.search({ query: 'lighthouse keeper lens', mode: 'semantic', filters: { status: 'archived' } })).body.results?.length > 0, 30_000, 'the archive in the vectors');
+    const res = await t.search({ query: 'The lighthouse keeper polished the brass lens', mode: 'semantic', limit: 10 });
+    expect(res.status).toBe(200);
+    expect(res.body.degraded).toBe(false);
+    // Twelve active messages in all: the ten nearest of them, none archived.
+    expect(res.body.results).toHaveLength(10);
+    expect(res.body.results.map((r: any) => r.conversation_id)).not.toContain(archived.id);
+  }, 180_000);
 });
 
 describe('POST /api/v1/query waits for the vectors as long as wait_ms says', () => {
