@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
-import type { AppendBatcher } from './appendBatch.js';
 import type { AppendNotifier } from './notifier.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
@@ -184,6 +183,11 @@ async function catchUpStream(pool: pg.Pool, streamId: string): Promise<Attempt> 
   return { retry: true };
 }
 
+/** What sends an append without `withinAppend` to the database: the batcher (appendBatch.ts), or `appendAlone`. */
+export interface AppendSender {
+  append(command: AppendCommand): Promise<Attempt>;
+}
+
 /**
  * Appends events to a stream in one transaction, then tells the notifier. Without `withinAppend` the
  * batcher may commit it together with appends to other streams (each keeps its own check and answer);
@@ -193,7 +197,7 @@ async function catchUpStream(pool: pg.Pool, streamId: string): Promise<Attempt> 
 export function appendToStream(
   pool: pg.Pool,
   notifier: AppendNotifier,
-  batcher: AppendBatcher,
+  batcher: AppendSender,
   streamId: string,
   expected: ExpectedVersion,
   events: NewEvent[],

@@ -7,6 +7,7 @@ import {
   writtenResult,
   WRITTEN_COLUMNS,
   type AppendCommand,
+  type AppendSender,
   type AppendRow,
   type Attempt,
 } from './append.js';
@@ -134,8 +135,7 @@ export interface AppendBatchStats {
  * as alone; so does a stream whose row another transaction holds. A statement that stalls (waiting
  * on a lock) stops holding back the queue after `stallMs`.
  */
-export interface AppendBatcher {
-  append(command: AppendCommand): Promise<Attempt>;
+export interface AppendBatcher extends AppendSender {
   readonly stats: Readonly<AppendBatchStats>;
 }
 
