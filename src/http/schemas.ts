@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ROLES } from '../domain/conversation/index.js';
+import { ROLES, type ConversationDetails } from '../domain/conversation/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 
 export type Limits = ResolvedConfig['api'];
@@ -108,21 +108,14 @@ export const conversationIdParams = z.object({
 const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 /** What every answer about a conversation is made from: a read-model row, or the state a write left. */
-export interface ConversationFacts {
-  id: string;
-  label: string;
-  folder: string;
+export type ConversationFacts = Omit<ConversationDetails, 'created_at' | 'updated_at' | 'last_message_at'> & {
   status: string;
-  pinned: boolean;
-  importance_score: number;
-  message_count: number;
-  word_count: number;
-  metadata: Record<string, unknown>;
+  // A read-model row's times are Dates; a state's, ISO strings.
   created_at: Date | string;
   updated_at: Date | string;
   last_message_at: Date | string | null;
   version: number;
-}
+};
 
 /** The one shape of a conversation in every answer, reads and writes alike (writes add `position`). */
 export const conversationAnswer = (r: ConversationFacts) => ({

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { ConversationFacts } from '../http/schemas.js';
+import type { MessageRow as StoredMessageRow } from '../projections/readModel/index.js';
 
 const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
 
@@ -17,18 +18,8 @@ export const CONVERSATION_COLUMNS =
 export const nameField = (name: string | null | undefined): { name?: string } => (name ? { name } : {});
 export const nameProperty = z.string().optional().openapi({ description: 'The participant who wrote the message, when the client named one' });
 
-/** A row of the `messages` view. */
-export interface MessageRow {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  role: string;
-  name: string | null;
-  content: string;
-  parts: unknown[] | null;
-  timestamp: Date;
-  metadata: Record<string, unknown>;
-}
+/** A row of the `messages` view: the row the read model writes, as PostgreSQL reads it back. */
+export type MessageRow = Omit<StoredMessageRow, 'parts' | 'timestamp' | 'document'> & { parts: unknown[] | null; timestamp: Date };
 
 export const MESSAGE_COLUMNS = 'm.id, m.conversation_id, m.seq, m.role, m.name, m.content, m.parts, m.timestamp, m.metadata';
 

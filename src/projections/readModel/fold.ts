@@ -1,4 +1,4 @@
-import { lexicalDocument, loggedChange, textOf, wordsOf, type MessageRecord } from '../../domain/conversation/index.js';
+import { lexicalDocument, loggedChange, textOf, wordsOf, type ConversationDetails, type MessageRecord } from '../../domain/conversation/index.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 
 export type Loose = Record<string, unknown>;
@@ -37,21 +37,7 @@ export const messageRows = (conversationId: string, messages: readonly MessageRe
   });
 
 /** A conversation started in this segment: its whole row. */
-export interface NewConversation {
-  id: string;
-  label: string;
-  folder: string;
-  status: string;
-  pinned: boolean;
-  importance_score: number;
-  message_count: number;
-  word_count: number;
-  metadata: Loose;
-  created_at: string;
-  updated_at: string;
-  last_message_at: string | null;
-  version: number;
-}
+export type NewConversation = ConversationDetails & { status: string; version: number };
 
 /** Changes to a conversation stored earlier: columns to set, and counters to add. */
 export interface Patch {

@@ -4,6 +4,7 @@ import { createTables, dropTables, pointViews, READ_MODEL } from './schema.js';
 
 export { READ_MODEL, tablesOf } from './schema.js';
 export { READ_MODEL_EVENTS } from './handlers.js';
+export type { MessageRow } from './fold.js';
 
 /** The read-model projector of one version: tables `rm_v<N>_conversations` and `rm_v<N>_messages`. */
 export const readModelProjector = (version: number): SqlProjector => ({
