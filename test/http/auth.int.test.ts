@@ -7,10 +7,8 @@ import { platformExtras } from '../../src/app/platform.js';
 import { prepareReadModel } from '../../src/projections/index.js';
 import { freePort } from '../../src/util/freePort.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
+import { ADMIN, createKeyedApp, READER, WRITER } from './auth/keyedApp.js';
 
-const READER = 'r'.repeat(40);
-const WRITER = 'w'.repeat(36);
-const ADMIN = `admin-${'a'.repeat(40)}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -19,23 +17,8 @@ const newConversation = { label: 'auth test', messages: [{ role: 'user', content
 describe('auth with configured keys', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({
-      config: {
-        api: {
-          keys: [
-            { name: 'reader', key: READER, scopes: ['read'] },
-            { name: 'writer', key: WRITER, scopes: ['read', 'write'] },
-            // Stored as its digest only: the config holds no secret.
-            { name: 'ops', key_sha256: sha256(ADMIN), scopes: ['admin'] },
-          ],
-          rate_limit_requests: 6000,
-          rate_limit_burst: 100,
-        },
-      },
-      extras: (deps) => platformExtras(deps),
-    });
-    // The list query reads the read-model tables; no projector runs here, so they stay empty.
-    await prepareReadModel(t.deps.pools);
+    // The admin key stored as its digest only: the config holds no secret.
+    t = await createKeyedApp({ key_sha256: sha256(ADMIN) });
   });
   afterAll(() => t.close());
 

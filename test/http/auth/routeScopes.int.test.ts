@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformExtras } from '../../../src/app/platform.js';
-import { prepareReadModel } from '../../../src/projections/index.js';
-import { createTestApp, type TestApp } from '../../support/testApp.js';
+import type { TestApp } from '../../support/testApp.js';
+import { ADMIN, createKeyedApp, READER, WRITER } from './keyedApp.js';
 
 // Each route declares its scope where it is declared; auth finds it through routing. This holds the
 // real app to the table: a key one scope short is refused (403), a key with the scope is let through.
-const READER = 'r'.repeat(40);
-const WRITER = 'w'.repeat(40);
-const ADMIN = 'a'.repeat(40);
 const KEY_OF = { read: READER, write: WRITER, admin: ADMIN } as const;
 const SHORT_OF = { write: READER, admin: WRITER } as const;
 
@@ -50,21 +46,7 @@ const ROWS: [method: string, path: string, needs: 'public' | 'read' | 'write' | 
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({
-    config: {
-      api: {
-        keys: [
-          { name: 'reader', key: READER, scopes: ['read'] },
-          { name: 'writer', key: WRITER, scopes: ['read', 'write'] },
-          { name: 'ops', key: ADMIN, scopes: ['admin'] },
-        ],
-        rate_limit_requests: 6000,
-        rate_limit_burst: 200,
-      },
-    },
-    extras: (deps) => platformExtras(deps),
-  });
-  await prepareReadModel(t.deps.pools);
+  t = await createKeyedApp();
 });
 afterAll(() => t.close());
 
