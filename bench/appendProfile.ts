@@ -13,6 +13,7 @@ import { waitSampler } from './waitEvents.js';
 import { migrate } from '../src/db/migrate.js';
 import { APPEND_SQL } from '../src/eventstore/append.js';
 import { createEventStore } from '../src/eventstore/index.js';
+import { median, throughput } from './stats.js';
 
 const opts = new Command('appendProfile')
   .option('--seconds <n>', 'seconds per case', '3')
@@ -61,23 +62,9 @@ const cases: Case[] = [
   })),
 ];
 
-async function timed(c: Case, writers: number): Promise<number> {
-  let commands = 0;
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  await Promise.all([
-    waits.sampleUntil(deadline),
-    ...Array.from({ length: writers }, async (_, w) => {
-      while (performance.now() < deadline) {
-        await c.run(w);
-        commands++;
-      }
-    }),
-  ]);
-  return (commands * SIZE) / ((performance.now() - started) / 1000);
-}
+const timed = (c: Case, writers: number): Promise<number> =>
+  throughput(SECONDS, writers, async (w) => (await c.run(w), SIZE), (deadline) => waits.sampleUntil(deadline));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   await migrate(pool);
   await pool.query(`create table bench_raw (id bigint generated always as identity primary key, stream_id text, v int, event_id uuid, type text, data jsonb, metadata jsonb, created_at timestamptz default now())`);

@@ -8,23 +8,9 @@ import { migrate } from '../src/db/migrate.js';
 import { createEventStore } from '../src/eventstore/index.js';
 import { runLoad } from './runLoad.js';
 import type { LoadResult } from './load.js';
+import { throughput } from './stats.js';
 
-/** Events (or rows) per second of `work` run by `writers` concurrent loops for `seconds`. */
-async function throughput(seconds: number, writers: number, work: (writer: number, i: number) => Promise<number>): Promise<number> {
-  const until = Date.now() + seconds * 1000;
-  let total = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async (_, w) => {
-      for (let i = 0; Date.now() < until; i++) {
-        // Not `total += await …`: that reads total before the await, and concurrent writers' counts are lost.
-        const n = await work(w, i);
-        total += n;
-      }
-    }),
-  );
-  return Math.round(total / ((performance.now() - started) / 1000));
-}
+const roundedThroughput = async (...args: Parameters<typeof throughput>) => Math.round(await throughput(...args));
 
 const payload = (i: number) => ({ conversation_id: randomUUID(), at: new Date().toISOString(), messages: [{ id: randomUUID(), seq: i, role: 'user', content: 'x'.repeat(200), timestamp: new Date().toISOString(), metadata: {} }] });
 
@@ -51,13 +37,13 @@ export async function appendBaselines(databaseUrl: string, seconds: number): Pro
     for (const writers of [1, 16]) {
       for (const size of [1, 10]) {
         const key = `${size}-event commands, ${writers} writer${writers > 1 ? 's' : ''}`;
-        ours[key] = await throughput(seconds, writers, async (w, i) => {
+        ours[key] = await roundedThroughput(seconds, writers, async (w, i) => {
           const stream = `bench-${w}-${randomUUID()}`;
           const r = await store.append(stream, 0, Array.from({ length: size }, (_, k) => ({ type: 'MessagesAppended', data: payload(i * size + k) })), { actor: 'bench' });
           if (r.isErr()) throw new Error(r.error.type);
           return size;
         });
-        rawInsert[key] = await throughput(seconds, writers, async (w, i) => {
+        rawInsert[key] = await roundedThroughput(seconds, writers, async (w, i) => {
           const rows = Array.from({ length: size }, (_, k) => payload(i * size + k));
           await pool.query(
             `insert into bench_raw (stream_id, v, event_id, type, data, metadata)

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { benchDatabase } from './database.js';
 import { waitSampler } from './waitEvents.js';
 import { migrate } from '../src/db/migrate.js';
+import { median, throughput } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -24,26 +25,14 @@ const insert = (notify: boolean) => `
   ${notify ? ", n as (select pg_notify('sekha_bench', max(global_position)::text) from ins)" : ''}
   select ${notify ? '(select count(*) from n)' : '1'} from ins`;
 
-async function run(notify: boolean, writers: number): Promise<number> {
-  let commits = 0;
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  await Promise.all([
-    waits.sampleUntil(deadline),
-    ...Array.from({ length: writers }, async () => {
-      const stream = randomUUID();
-      for (let v = 1; performance.now() < deadline; v++) {
-        await pool.query(insert(notify), [stream, v, randomUUID()]);
-        commits++;
-      }
-    }),
-  ]);
-  return commits / ((performance.now() - started) / 1000);
+/** Commits per second: each writer appends to a stream of its own. */
+function run(notify: boolean, writers: number): Promise<number> {
+  const streams = Array.from({ length: writers }, () => randomUUID());
+  return throughput(SECONDS, writers, async (w, i) => (await pool.query(insert(notify), [streams[w], i + 1, randomUUID()]), 1), (deadline) => waits.sampleUntil(deadline));
 }
 
 const topWaits = () => waits.top();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 try {
   await migrate(pool);
   console.log(`NOTIFY cost: ${embedded ? 'embedded' : 'DATABASE_URL'}, ${RUNS} interleaved runs x ${SECONDS}s, medians`);

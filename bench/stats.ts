@@ -23,3 +23,32 @@ export async function timeRuns(n: number, fn: (i: number) => Promise<unknown>, w
   }
   return out;
 }
+
+/** The middle value of a sample (the upper one of an even sample). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Units per second of `work` run by `writers` concurrent loops for `seconds` (each call answers how
+ * many units it did); `alongside` runs until the same deadline (a sampler of wait events, say).
+ */
+export async function throughput(
+  seconds: number,
+  writers: number,
+  work: (writer: number, i: number) => Promise<number>,
+  alongside?: (deadline: number) => Promise<unknown>,
+): Promise<number> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let total = 0;
+  await Promise.all([
+    alongside?.(deadline),
+    ...Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        // Not `total += await …`: that reads total before the await, and concurrent writers' counts are lost.
+        const n = await work(w, i);
+        total += n;
+      }
+    }),
+  ]);
+  return total / ((performance.now() - started) / 1000);
+}
