@@ -77,16 +77,6 @@ const QUERY_TERMS = {
                 from regexp_matches(querytree(websearch_to_tsquery('${FTS_CONFIG}', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
 };
 
-const statsSql = (syntax: keyof typeof QUERY_TERMS) => `
-  with q as (${QUERY_TERMS[syntax]})
-  select greatest(t.docs, 1)::float8 as docs, t.total_len::float8 as total_len, t.avgdl_ref,
-         coalesce((select array_agg(q.term order by q.term) from q), '{}') as terms,
-         coalesce((select array_agg(coalesce(lt.df, 0) order by q.term) from q left join lexical_terms lt on lt.term = q.term), '{}') as dfs,
-         -- Named here so that this transaction holds them from its first statement: a blue/green
-         -- switch waits for it rather than changing the tables between its statements.
-         (select count(*) from (select 1 from lexical_postings limit 0) p) + (select count(*) from (select 1 from lexical_docs limit 0) d) as locked
-    from lexical_totals t`;
-
 /**
  * The first statement of every query: the statistics, and when the query's terms have at most
  * `few` postings in all, the best `n` messages that pass the filter with their tfs. Those are
@@ -238,9 +228,8 @@ function statsOf(stats: Stats | undefined) {
   return { terms, names: stats.terms, avgdl, avgdlRef: stats.avgdl_ref ?? avgdl };
 }
 
-async function readStats(client: pg.PoolClient, query: string, syntax: keyof typeof QUERY_TERMS = 'words') {
-  return statsOf((await client.query<Stats>(statsSql(syntax), [ftsText(query)])).rows[0]);
-}
+/** A `few` that no query meets: the first statement reads the statistics only. */
+const STATS_ONLY = -1;
 
 /**
  * The first statement: the statistics, and the exact answer when the query's terms have at most
@@ -262,13 +251,10 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   const { k, params } = input;
   const filter = sqlFilter(input);
   // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
-  const first =
-    input.filter.conversationId !== undefined
-      ? { stats: await readStats(client, input.query, input.syntax), answer: undefined }
-      : await firstStatement(client, input, filter, input.fewPostings ?? FEW_POSTINGS);
+  const first = await firstStatement(client, input, filter, input.filter.conversationId !== undefined ? STATS_ONLY : (input.fewPostings ?? FEW_POSTINGS));
   if (first.answer) return first.answer;
   const stats = first.stats;
-  if (!stats || k <= 0) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
+  if (!stats) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
   const { terms, names, avgdl } = stats;
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
 
@@ -326,8 +312,9 @@ export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync
 /** The same k by scoring every message that has a query term: the last resort, and the reference the tests compare with. */
 export const lexicalExact = (pool: pg.Pool, input: LexicalTopKInput): ResultAsync<Hit[], ApiError> =>
   inSnapshot(pool, async (client) => {
-    const stats = await readStats(client, input.query, input.syntax);
+    const filter = sqlFilter(input);
+    const { stats } = await firstStatement(client, input, filter, STATS_ONLY);
     if (!stats) return [];
-    const sql = exactScanSql(stats.names, sqlFilter(input));
+    const sql = exactScanSql(stats.names, filter);
     return bestOf((await client.query<ResolvedDoc>(sql.text, sql.values)).rows, stats.terms, stats.avgdl, input.params, input.k);
   });

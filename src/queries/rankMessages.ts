@@ -8,7 +8,7 @@ import { smoothNeighbours, type Placement } from './neighbourSmoothing.js';
 import { fuseRankings, fuseScores, fusionFor, type Ranking } from './searchFusion.js';
 import { bm25Params } from './bm25.js';
 import { lexicalTopK } from './lexicalTopK.js';
-import { embedForLive, filteredVectors, guardedVectors, uncheckedVectors } from './semantic.js';
+import { embedForLive, filteredVectors, guardedVectors, passingOfUnfiltered, uncheckedVectors } from './semantic.js';
 import { messageFilterConditions } from './messageFilter.js';
 import { Conditions, readQuery } from './sql.js';
 import type { MessageRow } from './views.js';
@@ -91,8 +91,10 @@ async function lookUp(deps: AppDeps, ids: readonly string[], filter: MessageFilt
 async function passingSemantic(deps: AppDeps, side: SemanticSide, asked: number, filter: MessageFilter, looked: Map<string, Looked>): Promise<VectorHit[] | undefined> {
   if (!side.unchecked) return side.hits;
   const passing = side.hits.filter((h) => looked.get(h.id)?.pass);
-  if (passing.length >= asked || side.hits.length < side.depth) return passing.slice(0, asked);
-  return guardedVectors(deps, () => filteredVectors(deps.vectors!.store, side.embedded.collection, side.embedded.vector, asked, toWhere(filter)));
+  return (
+    passingOfUnfiltered(side.hits, passing, asked, side.depth) ??
+    guardedVectors(deps, () => filteredVectors(deps.vectors!.store, side.embedded.collection, side.embedded.vector, asked, toWhere(filter)))
+  );
 }
 
 /**

@@ -23,29 +23,39 @@ export async function embedForLive(deps: AppDeps, text: string): Promise<{ vecto
   }
 }
 
+/** How deep a broad filter's unfiltered search goes: twice the hits asked for. */
+const unfilteredDepth = (limit: number) => limit * 2;
+
+/**
+ * What an unfiltered search of `depth` answers for a broad filter: its first `limit` passing hits, exact
+ * whenever that many pass (a nearer passing vector would be among them) or the search found every vector
+ * there is; undefined when too few pass (Chroma must filter first).
+ */
+export const passingOfUnfiltered = (hits: readonly VectorHit[], passing: VectorHit[], limit: number, depth: number): VectorHit[] | undefined =>
+  passing.length >= limit || hits.length < depth ? passing.slice(0, limit) : undefined;
+
 /**
  * The `limit` nearest vectors that pass `where`. A broad filter (the default "not archived", say) is
- * applied to an unfiltered search of twice the depth, which is exact whenever enough hits pass it (a
- * nearer passing vector would be among them); only when too few pass does Chroma filter first.
+ * applied to an unfiltered search of twice the depth (`passingOfUnfiltered`); only when too few pass
+ * does Chroma filter first.
  */
 export async function queryVectors(store: VectorStore, collection: string, vector: number[], limit: number, where: Where | undefined): Promise<VectorHit[]> {
   if (where === undefined || !isBroad(where)) return store.query(collection, vector, limit, where);
-  const depth = limit * 2;
+  const depth = unfilteredDepth(limit);
   const hits = await store.query(collection, vector, depth, undefined);
-  const passing = hits.filter((h) => passesBroad(h.metadata, where));
-  if (passing.length >= limit || hits.length < depth) return passing.slice(0, limit);
-  return store.query(collection, vector, limit, where);
+  return passingOfUnfiltered(hits, hits.filter((h) => passesBroad(h.metadata, where)), limit, depth) ?? store.query(collection, vector, limit, where);
 }
 
 /**
  * The nearest vectors for a caller that applies the filter itself (in the read model), without
  * metadata: a broad filter's search runs unfiltered and twice as deep (`unchecked`: the caller drops
- * what fails, and calls `filteredVectors` when fewer than `limit` pass out of a full depth); any
+ * what fails, with `passingOfUnfiltered`, and calls `filteredVectors` when that answers undefined); any
  * other filter is applied by Chroma.
  */
 export async function uncheckedVectors(store: VectorStore, collection: string, vector: number[], limit: number, where: Where | undefined): Promise<{ hits: VectorHit[]; unchecked: boolean; depth: number }> {
   if (where === undefined || !isBroad(where)) return { hits: await store.query(collection, vector, limit, where, { metadata: false }), unchecked: false, depth: limit };
-  return { hits: await store.query(collection, vector, limit * 2, undefined, { metadata: false }), unchecked: true, depth: limit * 2 };
+  const depth = unfilteredDepth(limit);
+  return { hits: await store.query(collection, vector, depth, undefined, { metadata: false }), unchecked: true, depth };
 }
 
 /** Chroma's own filtered search, without metadata: the fallback of `uncheckedVectors`. */
