@@ -43,7 +43,8 @@ describe('read-your-writes by default, per API key', () => {
   let t: TestApp;
   let runtime: ProjectionRuntime;
   beforeAll(async () => {
-    t = await createTestApp({ config: { api: api() }, extras: (deps) => platformExtras(deps) });
+    // Reads wait up to 15 s: in a full npm test one of the 200 writes once took over 5 s to project.
+    t = await createTestApp({ config: { api: api({ read_wait_default_ms: 15_000 }) }, extras: (deps) => platformExtras(deps) });
     runtime = await withRuntime(t);
   });
   afterAll(async () => {
