@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { lexicalDocument, loggedChange, textOf } from '../domain/conversation/index.js';
+import { lexicalDocument, loggedChange, TEXT_SEARCH_CONFIG, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
 
@@ -10,8 +10,6 @@ import type { ProjectionDefinition, SqlProjector } from './types.js';
  */
 export const LEXICAL_STATS = 'lexical-stats';
 
-/** The text search configuration of each message's lexicalDocument; the same as the read model's `messages.search`. */
-const CONFIG = 'english';
 
 /**
  * The postings' order: `cost` = K(len)/tf of BM25 under reference parameters, where the term's
@@ -67,7 +65,7 @@ async function addDocs(client: pg.PoolClient, version: number, ids: string[], co
   const t = lexicalTables(version);
   await client.query(
     `with input as (
-       select id, cid, to_tsvector('${CONFIG}', content) as tv from unnest($1::uuid[], $2::uuid[], $3::text[]) as d(id, cid, content)),
+       select id, cid, to_tsvector('${TEXT_SEARCH_CONFIG}', content) as tv from unnest($1::uuid[], $2::uuid[], $3::text[]) as d(id, cid, content)),
      parsed as (
        select input.id, input.cid, coalesce(a.terms, '{}') as terms, coalesce(a.tfs, '{}') as tfs, coalesce(a.len, 0)::int as len
          from input cross join lateral (

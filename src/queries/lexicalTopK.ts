@@ -1,15 +1,13 @@
 import type pg from 'pg';
 import { okAsync, ResultAsync } from 'neverthrow';
 import { REFERENCE } from '../projections/lexicalStats.js';
-import type { MessageFilter } from '../domain/conversation/index.js';
+import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
 import { filterConversationConditions, messageFilterConditions, narrowsConversations } from './messageFilter.js';
 import type { ApiError } from '../http/errors.js';
 import { Conditions, queryError } from './sql.js';
 import { withTransaction } from '../db/transaction.js';
 
-/** The text search configuration of the `messages.search` column and the lexical projection. */
-export const FTS_CONFIG = 'english';
 
 /** User text as a query: NUL cannot reach Postgres; everything else the parsers accept. */
 export const ftsText = (query: string): string => query.replace(/\u0000/g, ' ').trim();
@@ -47,7 +45,7 @@ export interface LexicalTopK {
  */
 export function resultConditions(input: Pick<LexicalTopKInput, 'filter' | 'query' | 'syntax'>, into: Conditions): Conditions {
   messageFilterConditions(input.filter, into);
-  if (input.syntax === 'websearch') into.add(`m.search @@ websearch_to_tsquery('${FTS_CONFIG}', ?)`, ftsText(input.query));
+  if (input.syntax === 'websearch') into.add(`m.search @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ?)`, ftsText(input.query));
   return into;
 }
 
@@ -71,10 +69,10 @@ const MAX_POSTINGS = 2_000_000;
 const MAX_ROUNDS = 40;
 
 const QUERY_TERMS = {
-  words: `select distinct lexeme as term from unnest(to_tsvector('${FTS_CONFIG}', $1))`,
+  words: `select distinct lexeme as term from unnest(to_tsvector('${TEXT_SEARCH_CONFIG}', $1))`,
   // querytree() drops what a query must not contain; what is left is quoted lexemes with operators.
   websearch: `select distinct replace(l[1], '''''', '''') as term
-                from regexp_matches(querytree(websearch_to_tsquery('${FTS_CONFIG}', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
+                from regexp_matches(querytree(websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1)), '''((?:[^'']|'''')*)''', 'g') as l`,
 };
 
 /**

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { nameSchema } from '../http/schemas.js';
-import { ROLES } from '../domain/conversation/index.js';
+import { ROLES, TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponse } from '../http/errors.js';
 import { errorResponses, register, type App } from '../http/openapi.js';
@@ -9,9 +9,8 @@ import { consistencyParams, readYourWrites } from './readYourWrites.js';
 import { ok } from 'neverthrow';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
-import type { MessageFilter } from '../domain/conversation/index.js';
 import { bm25Params } from './bm25.js';
-import { FTS_CONFIG, ftsText, lexicalTopK, resultConditions } from './lexicalTopK.js';
+import { ftsText, lexicalTopK, resultConditions } from './lexicalTopK.js';
 import { sameInEveryRoute } from './messageFilter.js';
 import { Conditions, readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
@@ -114,7 +113,7 @@ const escapeHtmlSql = (expr: string) => `replace(replace(replace(replace(${expr}
 /** The page's rows with highlighted snippets (ts_headline is costly: only for the page). */
 const PAGE_SQL = `
   select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.name, m.content, m.timestamp, c.label, c.folder,
-         ts_headline('${FTS_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${FTS_CONFIG}', $2),
+         ts_headline('${TEXT_SEARCH_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $2),
            'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
     from messages m join conversations c on c.id = m.conversation_id
    where m.id = any($1::uuid[])`;

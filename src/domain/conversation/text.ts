@@ -26,6 +26,9 @@ export function dayInWords(timestamp: string): string {
   return Number.isNaN(d.getTime()) ? '' : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 }
 
+/** The PostgreSQL text search configuration every lexical document is parsed with, and every query. */
+export const TEXT_SEARCH_CONFIG = 'english';
+
 /**
  * What full-text search finds a message by: who said it, what was said, and the day it was said.
  * Questions name people ("what did Caroline…") and days ("…in May 2023"); on LoCoMo conversations the

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { CONVERSATION_STATE_EVENTS, readLoggedEvent } from '../../domain/conversation/index.js';
+import { CONVERSATION_STATE_EVENTS, readLoggedEvent, TEXT_SEARCH_CONFIG } from '../../domain/conversation/index.js';
 import { readStream, type RecordedEvent } from '../../eventstore/index.js';
 import { foldBatch, type PurgeStep, type Segment } from './fold.js';
 
@@ -38,7 +38,7 @@ async function writeSegment(client: pg.PoolClient, version: number, segment: Seg
   if (segment.messages.length > 0) {
     await client.query(
       `insert into ${messages} (id, conversation_id, seq, role, name, content, parts, timestamp, metadata, search)
-       select id, conversation_id, seq, role, name, content, parts, timestamp, metadata, to_tsvector('english', document)
+       select id, conversation_id, seq, role, name, content, parts, timestamp, metadata, to_tsvector('${TEXT_SEARCH_CONFIG}', document)
          from jsonb_to_recordset($1::jsonb) as r(id uuid, conversation_id uuid, seq int, role text, name text, content text, parts jsonb, timestamp timestamptz, metadata jsonb, document text)`,
       [JSON.stringify(segment.messages)],
     );
