@@ -144,7 +144,9 @@ describe('POST /api/v1/query (real Chroma, real local model)', () => {
     await t.create({ label: 'harbour', folder: '/sea', messages: [msg('A fisherman mended his nets on the quay')] });
     messageCount += near.length + 1;
     await t.untilVectors(messageCount, 120_000);
-    await until(async () => (await t.search({ query: 'lighthouse keeper lens', mode: 'semantic', filters: { status: 'archived' } })).body.results?.length > 0, 30_000, 'the archive in the vectors');
+    // Every one of its vectors archived (a page of 100 archived hits), and the read model's row too.
+    await until(async () => (await t.search({ query: 'lighthouse keeper lens', mode: 'semantic', limit: 100, filters: { status: 'archived' } })).body.results?.length === 100, 30_000, 'the archive in the vectors');
+    await until(async () => (await sendJson(t.app, 'GET', `/api/v1/conversations/${archived.id}`)).body.status === 'archived', 30_000, 'the archive in the read model');
     const res = await t.search({ query: 'The lighthouse keeper polished the brass lens', mode: 'semantic', limit: 10 });
     expect(res.status).toBe(200);
     expect(res.body.degraded).toBe(false);
