@@ -7,7 +7,7 @@
 import { execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -33,8 +33,9 @@ const program = new Command('bench')
   .option('--cpu-prof <dir>', 'run the service with --cpu-prof, writing .cpuprofile files to this directory (open in Chrome DevTools)')
   .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
   .option('--skip <parts>', 'leave out slow parts, comma-separated: peer (the Emmett baselines), vector-rebuild', '')
+  .option('--keep-data <dir>', 'keep each seeded corpus under this directory and reuse it in later runs (same size, seed and embedder): seeding 100,000 conversations takes most of an hour')
   .parse();
-const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string }>();
+const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string; keepData?: string }>();
 const skipped = new Set(opts.skip.split(',').filter(Boolean));
 for (const part of skipped) if (!['peer', 'vector-rebuild'].includes(part)) program.error(`--skip takes peer and vector-rebuild, not ${part}`);
 if (!['local', 'trigram', 'auto'].includes(opts.embedder)) program.error(`--embedder must be local, trigram or auto, not ${opts.embedder}`);
@@ -254,17 +255,26 @@ async function startTrigramEmbedder(): Promise<{ env: Record<string, string>; st
 async function benchSize(size: number): Promise<SizeReport> {
   const embedderKind = opts.embedder === 'auto' ? (size <= 1000 ? 'local' : 'trigram') : (opts.embedder as 'local' | 'trigram');
   log(`corpus of ${size} conversations × 10 messages, ${embedderKind} embedder`);
-  const dataDir = await mkdtemp(join(tmpdir(), 'sekha-bench-'));
+  const kept = opts.keepData ? join(opts.keepData, `${size}-seed${seed}-${embedderKind}`) : undefined;
+  const dataDir = kept ?? (await mkdtemp(join(tmpdir(), 'sekha-bench-')));
+  if (kept) await mkdir(kept, { recursive: true, mode: 0o755 });
   const embedder = embedderKind === 'trigram' ? await startTrigramEmbedder() : { env: {}, stop: async () => {} };
   let svc = await launch({ DATA_DIR: dataDir, ...embedder.env }).catch(async (e: unknown) => {
     await embedder.stop();
     throw e;
   });
   try {
-    const seedSeconds = await seedCorpus(svc, size);
-    log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
-    const catchUp = await waitForCatchUp(svc, quick ? Math.min(300, Number(opts.catchUpTimeout)) : Number(opts.catchUpTimeout));
-    log(`  projections caught up: ${JSON.stringify(catchUp)}`);
+    const seeding = await seededBefore(kept);
+    if (seeding) log(`  reusing the corpus in ${kept} (seeded in ${seeding.seedSeconds} s by an earlier run)`);
+    const seedSeconds = seeding?.seedSeconds ?? (await seedCorpus(svc, size));
+    if (!seeding) log(`  seeded in ${seedSeconds.toFixed(1)} s (${Math.round(size / seedSeconds)} conversations/s through the API)`);
+    const caughtUp = await waitForCatchUp(svc, quick ? Math.min(300, Number(opts.catchUpTimeout)) : Number(opts.catchUpTimeout));
+    log(`  projections caught up: ${JSON.stringify(caughtUp)}`);
+    // A reused corpus reports the catch-up its seeding run measured, not this run's wait.
+    const catchUp = seeding?.catchUp ?? caughtUp;
+    if (kept && !seeding && Object.values(catchUp).every((v) => v !== undefined)) {
+      await writeFile(join(kept, SEEDED_MARKER), JSON.stringify({ seedSeconds: Math.round(seedSeconds * 10) / 10, catchUp }));
+    }
     const events = size * 2;
     const q = (i: number) => queryAt(seed, i);
     const report: SizeReport = {
@@ -329,7 +339,19 @@ async function benchSize(size: number): Promise<SizeReport> {
   } finally {
     await svc.stop();
     await embedder.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    if (!kept) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const SEEDED_MARKER = 'bench-seeded.json';
+
+/** What an earlier run recorded when it seeded the kept corpus and the projections caught up, if it did. */
+async function seededBefore(kept: string | undefined): Promise<{ seedSeconds: number; catchUp: Record<string, number | undefined> } | undefined> {
+  if (!kept) return undefined;
+  try {
+    return JSON.parse(await readFile(join(kept, SEEDED_MARKER), 'utf8')) as { seedSeconds: number; catchUp: Record<string, number | undefined> };
+  } catch {
+    return undefined;
   }
 }
 
