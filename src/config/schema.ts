@@ -191,6 +191,12 @@ export const configSchema = z.strictObject({
        * points of recall@5 on both halves.
        */
       neighbour_weight: z.coerce.number().min(0).max(2).default(0.5),
+      /**
+       * `POST /api/v1/search/fts` counts matches for its total up to this many (or to the page's end),
+       * then answers total_relation "gte": an exact count of a common word reads every match, tens of
+       * thousands at a million messages. A request's exact_total asks for the whole count.
+       */
+      fts_total_limit: positiveInt.default(1000),
       /** Reciprocal rank fusion constant of hybrid search; unset: the model's built-in one (60 for unknown models). */
       rrf_k: positiveInt.optional(),
       /** Hybrid weights per embedding model, e.g. { "nomic-embed-text" = { semantic = 1, lexical = 1, k = 60 } }; built-in ones otherwise. */

@@ -26,6 +26,10 @@ const bodySchema = (deps: AppDeps) => {
       .refine((s) => ftsText(s).length > 0, 'must not be empty'),
     limit: z.number().int('must be a whole number').min(1, 'must be at least 1').max(limits.max_page_size, `must be at most ${limits.max_page_size}`).default(10),
     offset: z.number().int('must be a whole number').min(0, 'must not be negative').max(100_000, 'must be at most 100000').default(0),
+    exact_total: z
+      .boolean({ message: 'must be true or false' })
+      .default(false)
+      .openapi({ description: `Count every match for total. By default matches are counted up to [search] fts_total_limit (${deps.config.search.fts_total_limit}; or offset + limit when more), and total_relation says "gte" past it` }),
     filters: z
       .object({
         label: labelParam(limits).optional(),
@@ -71,7 +75,18 @@ const route = (deps: AppDeps) =>
       body: { required: true, content: { 'application/json': { schema: bodySchema(deps) } } },
     },
     responses: {
-      200: { description: 'Matches, best first', content: { 'application/json': { schema: z.object({ results: z.array(resultSchema), total: z.number() }) } } },
+      200: {
+        description: 'Matches, best first',
+        content: {
+          'application/json': {
+            schema: z.object({
+              results: z.array(resultSchema),
+              total: z.number(),
+              total_relation: z.enum(['eq', 'gte']).openapi({ description: 'eq: total is exact; gte: at least total match (counting stopped there, see exact_total)' }),
+            }),
+          },
+        },
+      },
       ...errorResponses,
     },
   });
@@ -118,18 +133,28 @@ const PAGE_SQL = `
     from messages m join conversations c on c.id = m.conversation_id
    where m.id = any($1::uuid[])`;
 
-/** How many messages pass the filter and match the query. */
-function ftsCountSql(filter: MessageFilter, query: string): { text: string; values: unknown[] } {
+/** How many messages pass the filter and match the query, up to `upTo` + 1 (null: all of them). */
+function ftsCountSql(filter: MessageFilter, query: string, upTo: number | null): { text: string; values: unknown[] } {
   const where = resultConditions({ filter, query, syntax: 'websearch' }, new Conditions());
-  return { text: `select count(*)::int as n from messages m join conversations c on c.id = m.conversation_id ${where.where}`, values: where.values };
+  const limit = where.param(upTo === null ? null : upTo + 1);
+  return {
+    text: `select count(*)::int as n from (select from messages m join conversations c on c.id = m.conversation_id ${where.where} limit ${limit}) s`,
+    values: where.values,
+  };
 }
+
+/** The count as the answer gives it: exact, or the cap with "gte" when counting stopped past it. */
+export const totalOf = (counted: number, upTo: number | null): { total: number; total_relation: 'eq' | 'gte' } =>
+  upTo !== null && counted > upTo ? { total: upTo, total_relation: 'gte' } : { total: counted, total_relation: 'eq' };
 
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
     const body = c.req.valid('json');
-    // The ranking (exact top offset + limit by BM25) and the count of all matches, side by side.
+    // The ranking (exact top offset + limit by BM25) and the count of matches, side by side.
     const filter = ftsFilterOf(body.filters);
-    const count = ftsCountSql(filter, body.query);
+    // Counting stops past [search] fts_total_limit: a common word's exact count costs more than the ranking.
+    const upTo = body.exact_total ? null : Math.max(deps.config.search.fts_total_limit, body.offset + body.limit);
+    const count = ftsCountSql(filter, body.query, upTo);
     const [ranked, counted] = await Promise.all([
       lexicalTopK(deps.pools.read, {
         query: ftsText(body.query),
@@ -153,7 +178,7 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
           ? [{ id: r.id, conversation_id: r.conversation_id, role: r.role, ...nameField(r.name), content: r.content, timestamp: new Date(r.timestamp).toISOString(), rank: h.score, snippet: r.snippet, label: r.label, folder: r.folder }]
           : [];
       }),
-      total: counted.value[0]!.n,
+      ...totalOf(counted.value[0]!.n, upTo),
     });
   }, 'read');
 };

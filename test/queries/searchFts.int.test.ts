@@ -44,7 +44,7 @@ describe('POST /api/v1/search/fts', () => {
     const res = await search({ query: 'postgres' });
     expect(res.status).toBe(200);
     expect(res.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.many, ids.parts, ids.once]);
-    expect(res.body.total).toBe(3);
+    expect(res.body).toMatchObject({ total: 3, total_relation: 'eq' });
     const [first] = res.body.results;
     expect(first.rank).toBeGreaterThan(res.body.results[2].rank);
     expect(first.snippet).toContain('<mark>Postgres</mark>');
@@ -83,9 +83,9 @@ describe('POST /api/v1/search/fts', () => {
     expect(page.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.parts]);
     expect(page.body.total).toBe(3);
     const past = await search({ query: 'postgres', limit: 10, offset: 10 });
-    expect(past.body).toEqual({ results: [], total: 3 });
+    expect(past.body).toEqual({ results: [], total: 3, total_relation: 'eq' });
     const future = await search({ query: 'postgres', filters: { after: '2999-01-01T00:00:00Z' } });
-    expect(future.body).toEqual({ results: [], total: 0 });
+    expect(future.body).toEqual({ results: [], total: 0, total_relation: 'eq' });
   });
 
   it.each([
@@ -100,6 +100,7 @@ describe('POST /api/v1/search/fts', () => {
     [{ query: 'x', filters: { conversation_id: 'nope' } }, 'filters.conversation_id'],
     [{ query: 'x', filters: { after: 'soon' } }, 'filters.after'],
     [{ query: 42 }, 'query'],
+    [{ query: 'x', exact_total: 'yes' }, 'exact_total'],
   ])('refuses %j with 400 naming %s', async (body, field) => {
     const res = await search(body);
     expect(res.status, JSON.stringify(res.body)).toBe(400);
@@ -130,5 +131,34 @@ describe('POST /api/v1/search/fts', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('POST /api/v1/search/fts total past [search] fts_total_limit', () => {
+  let capped: QueryApp;
+  let at = '';
+  beforeAll(async () => {
+    capped = await createQueryApp({ config: { search: { fts_total_limit: 2 } } }, [lexicalStatsDefinition]);
+    const turns = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `turn ${i} about the harpsichord` }));
+    at = (await capped.create({ label: 'music', folder: '/music', messages: turns })).position;
+  });
+  afterAll(() => capped.close());
+  const find = (body: Record<string, unknown>) => sendJson(capped.app, 'POST', `/api/v1/search/fts?min_position=${at}`, { query: 'harpsichord', ...body });
+
+  it('counts up to the limit and says "gte" past it, yet ranks every match', async () => {
+    const res = await find({ limit: 1 });
+    expect(res.body).toMatchObject({ total: 2, total_relation: 'gte' });
+    expect(res.body.results).toHaveLength(1);
+  });
+
+  it('counts to the end of the asked page when that is further', async () => {
+    expect((await find({ limit: 3, offset: 1 })).body).toMatchObject({ total: 4, total_relation: 'gte' });
+    const whole = await find({ limit: 5 });
+    expect(whole.body).toMatchObject({ total: 5, total_relation: 'eq' });
+    expect(whole.body.results).toHaveLength(5);
+  });
+
+  it('counts every match when exact_total is asked for', async () => {
+    expect((await find({ limit: 1, exact_total: true })).body).toMatchObject({ total: 5, total_relation: 'eq' });
   });
 });
