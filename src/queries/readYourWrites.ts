@@ -53,38 +53,48 @@ export async function waitForPosition(
 ): Promise<Result<void, ApiError>> {
   const deadline = Date.now() + waitMs;
   const pending = new Set(names);
-  for (let round = 0; ; round++) {
-    for (const name of [...pending]) {
-      try {
-        const cp = await liveCheckpoint(deps.pools.read, name);
-        // An implicit wait does not wait for a projection that does not run here at all.
-        if ((cp && comparePositions(cp.position, target) >= 0) || (!cp && options.skipMissing)) pending.delete(name);
-        if (cp) noteReached(deps, name, cp.position);
-      } catch {
-        return err(unavailable('the read database'));
+  // Listening before the checkpoints are read: a projection that moves between our read and our
+  // sleep would otherwise be missed, and the wait would last the whole poll (seen as ~300 ms outliers).
+  let moved = false;
+  let wake: (() => void) | undefined;
+  const onProgress = (p: { name: string }) => {
+    if (!pending.has(p.name)) return;
+    moved = true;
+    wake?.();
+  };
+  deps.progress?.on('progress', onProgress);
+  try {
+    for (let round = 0; ; round++) {
+      moved = false;
+      for (const name of [...pending]) {
+        try {
+          const cp = await liveCheckpoint(deps.pools.read, name);
+          // An implicit wait does not wait for a projection that does not run here at all.
+          if ((cp && comparePositions(cp.position, target) >= 0) || (!cp && options.skipMissing)) pending.delete(name);
+          if (cp) noteReached(deps, name, cp.position);
+        } catch {
+          return err(unavailable('the read database'));
+        }
       }
-    }
-    if (pending.size === 0) return ok(undefined);
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      return err({
-        ...apiError('not_caught_up', `the read model has not reached position ${formatPosition(target)} yet; retry shortly`, { min_position: formatPosition(target), waiting_for: [...pending] }),
-        retryAfterSeconds: 1,
+      if (pending.size === 0) return ok(undefined);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        return err({
+          ...apiError('not_caught_up', `the read model has not reached position ${formatPosition(target)} yet; retry shortly`, { min_position: formatPosition(target), waiting_for: [...pending] }),
+          retryAfterSeconds: 1,
+        });
+      }
+      if (moved) continue;
+      // Same-process progress wakes at once; otherwise poll, briefly at first.
+      const pollMs = Math.min(left, deps.progress && !deps.pools.separateRead ? 250 : Math.min(10 * 2 ** round, 200));
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        void sleep(pollMs).then(resolve);
       });
+      wake = undefined;
     }
-    // Same-process progress wakes at once; otherwise poll, briefly at first.
-    const pollMs = Math.min(left, deps.progress && !deps.pools.separateRead ? 250 : Math.min(10 * 2 ** round, 200));
-    await new Promise<void>((resolve) => {
-      const onProgress = (p: { name: string }) => {
-        if (pending.has(p.name)) done();
-      };
-      const done = () => {
-        deps.progress?.off('progress', onProgress);
-        resolve();
-      };
-      deps.progress?.on('progress', onProgress);
-      void sleep(pollMs).then(done);
-    });
+  } finally {
+    deps.progress?.off('progress', onProgress);
   }
 }
 

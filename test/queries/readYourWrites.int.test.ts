@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createProgressBus } from '../../src/projections/bus.js';
+import { waitForPosition } from '../../src/queries/readYourWrites.js';
 import { createPools } from '../../src/db/pools.js';
 import { createApp } from '../../src/app/createApp.js';
 import type { AppDeps } from '../../src/deps.js';
@@ -12,6 +15,38 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('read-your-writes', () => {
+  it('wakes when the projection moves between reading its checkpoint and going to sleep (no lost wake-up)', async () => {
+    // A projection of its own, moved by this test exactly after the wait has read its checkpoint and
+    // before it listens: the progress event fires in that gap, as a real projector's commit can.
+    await t.db.pool.query(`insert into projection_checkpoints (name, version, state) values ('gap-probe', 1, 'live')`);
+    const bus = createProgressBus();
+    const target = { transactionId: 5n, globalPosition: 5 };
+    const real = t.deps.pools.read;
+    let reads = 0;
+    const read = new Proxy(real, {
+      get(pool, key) {
+        if (key !== 'query') return Reflect.get(pool, key, pool);
+        return async (...args: Parameters<pg.Pool['query']>) => {
+          const answer = await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (++reads === 1) {
+            await t.db.pool.query(`update projection_checkpoints set transaction_id = '5', global_position = 5 where name = 'gap-probe'`);
+            bus.emit('progress', { name: 'gap-probe', version: 1, position: target, events: 1 });
+          }
+          return answer;
+        };
+      },
+    });
+    // With the poll's timer frozen, only the progress event can end the wait: a lost one hangs the test.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const waited = await waitForPosition({ ...t.deps, pools: { ...t.deps.pools, read }, progress: bus }, ['gap-probe'], target, 60_000);
+      expect(waited.isOk()).toBe(true);
+      expect(reads).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 10_000);
+
   it('a read with min_position sees the write it follows, 100 times out of 100 (query parameter and header)', async () => {
     for (let i = 0; i < 100; i++) {
       const { id, position } = await t.create({ label: `ryw ${i}`, messages: [{ role: 'user', content: `write number ${i}` }] });
