@@ -32,12 +32,14 @@ const program = new Command('bench')
   .option('--embedder <kind>', 'local (the offline model), trigram (bench/embedderServer.ts over Ollama\'s wire format) or auto: local up to 1,000 conversations, trigram above', 'auto')
   .option('--cpu-prof <dir>', 'run the service with --cpu-prof, writing .cpuprofile files to this directory (open in Chrome DevTools)')
   .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
-  .option('--skip <parts>', 'leave out slow parts, comma-separated: peer (the Emmett baselines), vector-rebuild', '')
+  .option('--skip <parts>', 'leave out slow parts, comma-separated: peer (the Emmett baselines), vector-rebuild; part@size leaves it out at one corpus size only (vector-rebuild@100000)', '')
   .option('--keep-data <dir>', 'keep each seeded corpus under this directory and reuse it in later runs (same size, seed and embedder): seeding 100,000 conversations takes most of an hour')
   .parse();
 const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string; keepData?: string }>();
 const skipped = new Set(opts.skip.split(',').filter(Boolean));
-for (const part of skipped) if (!['peer', 'vector-rebuild'].includes(part)) program.error(`--skip takes peer and vector-rebuild, not ${part}`);
+for (const part of skipped) if (!/^(peer|vector-rebuild)(@\d+)?$/.test(part)) program.error(`--skip takes peer and vector-rebuild, each optionally @size, not ${part}`);
+/** Whether `part` is left out at corpus `size`. */
+const skips = (part: string, size: number) => skipped.has(part) || skipped.has(`${part}@${size}`);
 if (!['local', 'trigram', 'auto'].includes(opts.embedder)) program.error(`--embedder must be local, trigram or auto, not ${opts.embedder}`);
 // `npm run bench --quick` reaches us as npm_config_quick, `npm run bench -- --quick` as a flag.
 const quick = Boolean(opts.quick) || process.env.npm_config_quick === 'true';
@@ -316,7 +318,7 @@ async function benchSize(size: number): Promise<SizeReport> {
       try {
         report.append = await appendBaselines(sibling.url, quick ? 2 : 5);
         log(`  append (events/s): ours ${JSON.stringify(report.append.ours)}; raw INSERT ${JSON.stringify(report.append.rawInsert)}`);
-        if (!skipped.has('peer')) {
+        if (!skips('peer', size)) {
           report.peer = await peerBaseline(sibling.url, quick ? 2 : 5, report.rebuild?.events ?? size * 2);
           log(`  peer (Emmett): ${JSON.stringify(report.peer)}`);
         }
@@ -324,7 +326,7 @@ async function benchSize(size: number): Promise<SizeReport> {
         await sibling.drop();
       }
     }
-    if (!skipped.has('vector-rebuild')) {
+    if (!skips('vector-rebuild', size)) {
       report.vector_rebuild = await rebuildVectors(svc.url, undefined, log);
       log(`  vector rebuild: ${JSON.stringify(report.vector_rebuild)}`);
     }
