@@ -12,6 +12,10 @@ export interface SizeReport {
   /** The embedder the service used for this corpus. */
   embedder?: string;
   seed_seconds: number;
+  /** The corpus was seeded by an earlier run (`--keep-data`): seeding and catch-up times are that run's. */
+  corpus_reused?: boolean;
+  /** Conversations stored when the load rows began (a reused corpus keeps earlier runs' benchmark writes too). */
+  conversations_measured?: number;
   catch_up_seconds: Record<string, number | undefined>;
   catch_up_events_per_second: Record<string, number | undefined>;
   rows: Record<string, Row>;
@@ -138,7 +142,8 @@ function otherTables(report: BenchReport): string {
   for (const s of report.sizes) {
     for (const [name, secs] of Object.entries(s.catch_up_seconds)) {
       const messagesPerSecond = secs === undefined ? undefined : Math.round((s.size * 10) / Math.max(secs + s.seed_seconds, 0.001));
-      out.push(`| ${s.size} | ${name} | ${secs === undefined ? 'did not catch up' : secs.toFixed(1)} | ${fmt(s.catch_up_events_per_second[name])} | ${fmt(messagesPerSecond)} |`);
+      const seconds = secs === undefined ? 'did not catch up' : `${secs.toFixed(1)}${s.corpus_reused ? ' (the run that seeded it)' : ''}`;
+      out.push(`| ${s.size} | ${name} | ${seconds} | ${fmt(s.catch_up_events_per_second[name])} | ${fmt(messagesPerSecond)} |`);
     }
   }
   out.push(

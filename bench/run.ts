@@ -288,6 +288,8 @@ async function benchSize(size: number): Promise<SizeReport> {
         Object.entries(catchUp).map(([k, v]) => [k, v === undefined ? undefined : Math.round(events / Math.max(v + seedSeconds, 0.001))]),
       ),
       rows: {},
+      ...(seeding ? { corpus_reused: true } : {}),
+      conversations_measured: await storedConversations(svc),
     };
     const queries = (body: (i: number) => unknown, path: string) => Array.from({ length: 20 }, (_, i) => ({ method: 'POST' as const, path, body: body(i) }));
     report.rows['health check'] = await row(svc, 'health check', [{ method: 'GET', path: '/health' }]);
@@ -346,6 +348,11 @@ async function benchSize(size: number): Promise<SizeReport> {
 }
 
 const SEEDED_MARKER = 'bench-seeded.json';
+
+async function storedConversations(svc: BenchService): Promise<number | undefined> {
+  const res = await fetch(`${svc.url}/api/v1/stats`);
+  return res.ok ? ((await res.json()) as { total_conversations?: number }).total_conversations : undefined;
+}
 
 /** What an earlier run recorded when it seeded the kept corpus and the projections caught up, if it did. */
 async function seededBefore(kept: string | undefined): Promise<{ seedSeconds: number; catchUp: Record<string, number | undefined> } | undefined> {
