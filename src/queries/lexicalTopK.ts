@@ -3,7 +3,7 @@ import { okAsync, ResultAsync } from 'neverthrow';
 import { REFERENCE } from '../projections/lexicalStats.js';
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
-import { filterConversationConditions, messageFilterConditions, narrowsConversations } from './messageFilter.js';
+import { filterScope, messageFilterConditions } from './messageFilter.js';
 import type { ApiError } from '../http/errors.js';
 import { Conditions, queryError } from './sql.js';
 import { withTransaction } from '../db/transaction.js';
@@ -169,17 +169,6 @@ function narrowSql(terms: string[], filter: SqlFilter): { text: string; values: 
   };
 }
 
-/** How many messages the conversation-level part of the filter selects, up to a cap. */
-function scopeSql(filter: MessageFilter): { text: string; values: unknown[] } | undefined {
-  if (!narrowsConversations(filter)) return undefined;
-  const where = filterConversationConditions(filter, new Conditions());
-  return {
-    text: `select count(*)::int as conversations, coalesce(sum(message_count), 0)::int as messages
-             from (select c.message_count from conversations c ${where.where} limit ${NARROW_CONVERSATIONS + 1}) s`,
-    values: where.values,
-  };
-}
-
 function exactScanSql(terms: string[], filter: SqlFilter): { text: string; values: unknown[] } {
   const where = new Conditions();
   const termsParam = where.param(terms);
@@ -256,9 +245,8 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   const { terms, names, avgdl } = stats;
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
 
-  const scope = scopeSql(input.filter);
-  if (scope) {
-    const size = (await client.query<{ conversations: number; messages: number }>(scope.text, scope.values)).rows[0]!;
+  const size = await filterScope(client, input.filter, NARROW_CONVERSATIONS);
+  if (size) {
     if (size.conversations <= NARROW_CONVERSATIONS && size.messages <= NARROW_MESSAGES) {
       const docs = await resolveRows(narrowSql(names, filter));
       return { hits: bestOf(docs, terms, avgdl, params, k), path: 'narrow', postingsRead: 0, resolved: docs.length, rounds: 1 };

@@ -1,6 +1,7 @@
+import type pg from 'pg';
 import type { MessageFilter } from '../domain/conversation/index.js';
 import { conversationConditions } from './conversationFilters.js';
-import type { Conditions } from './sql.js';
+import { Conditions } from './sql.js';
 
 /** The wire fields both search routes spell and mean alike. */
 export interface SameInEveryRoute {
@@ -55,3 +56,19 @@ export function messageFilterConditions(f: MessageFilter, into: Conditions): Con
 /** Whether the filter names conversations narrowly enough that counting them may pay (more than a status). */
 export const narrowsConversations = (f: MessageFilter): boolean =>
   [f.conversationId, f.label, f.folder, f.folderTree, f.pinned, f.importanceMin, f.importanceMax].some((v) => v !== undefined);
+
+/**
+ * How many conversations and messages the conversation-level part of a filter selects, counting at
+ * most `conversations` + 1 conversations (from their message counts, never their messages);
+ * undefined when the filter does not name conversations narrowly at all.
+ */
+export async function filterScope(db: pg.Pool | pg.PoolClient, f: MessageFilter, conversations: number): Promise<{ conversations: number; messages: number } | undefined> {
+  if (!narrowsConversations(f)) return undefined;
+  const where = filterConversationConditions(f, new Conditions());
+  const { rows } = await db.query<{ conversations: number; messages: number }>(
+    `select count(*)::int as conversations, coalesce(sum(message_count), 0)::int as messages
+       from (select c.message_count from conversations c ${where.where} limit ${conversations + 1}) s`,
+    where.values,
+  );
+  return rows[0];
+}

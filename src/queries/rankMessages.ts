@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { AppDeps } from '../deps.js';
 import type { ApiError } from '../http/errors.js';
-import type { VectorHit } from '../vectors/store.js';
+import { nearestByCosine, type VectorHit } from '../vectors/store.js';
 import type { MessageFilter } from '../domain/conversation/index.js';
 import { toWhere } from '../vectors/where.js';
 import { smoothNeighbours, type Placement } from './neighbourSmoothing.js';
@@ -9,7 +9,7 @@ import { fuseRankings, fuseScores, fusionFor, type Ranking } from './searchFusio
 import { bm25Params } from './bm25.js';
 import { lexicalTopK } from './lexicalTopK.js';
 import { embedForLive, filteredVectors, guardedVectors, passingOfUnfiltered, uncheckedVectors } from './semantic.js';
-import { messageFilterConditions } from './messageFilter.js';
+import { filterScope, messageFilterConditions } from './messageFilter.js';
 import { Conditions, readQuery } from './sql.js';
 import type { MessageRow } from './views.js';
 
@@ -55,9 +55,39 @@ async function semanticSide(
   vectorsReady: Promise<boolean> | boolean,
 ): Promise<SemanticSide | undefined> {
   if (!deps.vectors || !(await vectorsReady)) return undefined;
-  const embedded = await embedForLive(deps, query);
-  const found = embedded && (await guardedVectors(deps, () => uncheckedVectors(deps.vectors!.store, embedded.collection, embedded.vector, depth, toWhere(filter))));
+  const store = deps.vectors.store;
+  const [embedded, narrow] = await Promise.all([embedForLive(deps, query), narrowMessageIds(deps, filter)]);
+  const found =
+    embedded &&
+    (await guardedVectors(deps, async () =>
+      narrow
+        ? { hits: nearestByCosine(embedded.vector, await store.vectorsOf(embedded.collection, narrow), depth), unchecked: false, depth }
+        : uncheckedVectors(store, embedded.collection, embedded.vector, depth, toWhere(filter)),
+    ));
   return embedded && found ? { ...found, model: embedded.model, embedded } : undefined;
+}
+
+/**
+ * A filter that selects at most this many messages is ranked exactly from their stored vectors:
+ * Chroma's metadata pre-filter walks its whole collection (one conversation at 1,000,000 vectors:
+ * 2.3 s filtered, against 10 ms unfiltered and 95 ms to fetch 1,000 vectors by id).
+ */
+const NARROW_VECTORS = 1000;
+
+/** The ids of the messages a narrow filter selects (read model), or undefined when it is not narrow (or cannot be read: Chroma filters then). */
+async function narrowMessageIds(deps: AppDeps, filter: MessageFilter): Promise<string[] | undefined> {
+  try {
+    const scope = await filterScope(deps.pools.read, filter, NARROW_VECTORS);
+    if (!scope || scope.messages > NARROW_VECTORS) return undefined;
+    const where = messageFilterConditions(filter, new Conditions());
+    const { rows } = await deps.pools.read.query<{ id: string }>(
+      `select m.id::text as id from messages m join conversations c on c.id = m.conversation_id ${where.where}`,
+      where.values,
+    );
+    return rows.map((r) => r.id);
+  } catch {
+    return undefined;
+  }
 }
 
 type Looked = Placement & { pass: boolean; row?: CandidateRow };

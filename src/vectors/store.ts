@@ -31,8 +31,27 @@ export interface VectorStore {
    * (200 hits: 80 ms with, 10 ms without).
    */
   query(name: string, vector: number[], limit: number, where: Where | undefined, options?: { metadata?: boolean }): Promise<VectorHit[]>;
+  /** The stored vectors of these ids (those that have one), for ranking a few candidates exactly (`nearestByCosine`). */
+  vectorsOf(name: string, ids: readonly string[]): Promise<{ id: string; vector: number[] }[]>;
   count(name: string): Promise<number>;
   drop(name: string): Promise<void>;
+}
+
+/**
+ * The `limit` candidates nearest to `vector` by cosine similarity, exactly (what a Chroma cosine
+ * collection answers, without its approximation). Pure.
+ */
+export function nearestByCosine(vector: readonly number[], candidates: readonly { id: string; vector: readonly number[] }[], limit: number): VectorHit[] {
+  const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const q = norm(vector);
+  return candidates
+    .map((c) => {
+      const n = q * norm(c.vector);
+      const dot = c.vector.reduce((s, x, i) => s + x * vector[i]!, 0);
+      return { id: c.id, score: n > 0 ? dot / n : 0, metadata: {} };
+    })
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, limit);
 }
 
 /** The HNSW settings that may change on an existing collection (config keys [chroma] sync_threshold, hnsw_batch_size, num_threads). */
@@ -126,6 +145,18 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
         const r = await c.query({ queryEmbeddings: [vector], nResults: limit, ...(where ? { where } : {}), include: include as never });
         const ids = r.ids[0] ?? [];
         return ids.map((id, i) => ({ id, score: 1 - (r.distances[0]?.[i] ?? 1), metadata: r.metadatas?.[0]?.[i] ?? {} }));
+      }),
+    vectorsOf: (name, ids) =>
+      withHandle(name, async (c) => {
+        const found: { id: string; vector: number[] }[] = [];
+        for (let i = 0; i < ids.length; i += batch) {
+          const r = await c.get({ ids: ids.slice(i, i + batch), include: ['embeddings'] as never });
+          r.ids.forEach((id, j) => {
+            const vector = r.embeddings?.[j];
+            if (vector) found.push({ id, vector: Array.from(vector) });
+          });
+        }
+        return found;
       }),
     count: (name) => withHandle(name, (c) => c.count()),
     async drop(name) {

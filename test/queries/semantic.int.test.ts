@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { queryVectors } from '../../src/queries/semantic.js';
 import { vectorMetadata } from '../../src/vectors/metadata.js';
-import { createVectorStore, type VectorStore } from '../../src/vectors/store.js';
+import { createVectorStore, nearestByCosine, type VectorStore } from '../../src/vectors/store.js';
 import type { Where } from 'chromadb';
 import { isBroad, toWhere } from '../../src/vectors/where.js';
 import { rng } from '../../bench/corpus.js';
@@ -67,5 +67,21 @@ describe('queryVectors: a broad filter applied after an unfiltered search', () =
     const top = await queryVectors(store, name, probe, 10, toWhere({ status: 'active' })!);
     expect(top).toHaveLength(10);
     expect(top.every((h) => h.metadata.status === 'active')).toBe(true);
+  });
+
+  it('ranks a narrow filter’s vectors, fetched by id, as Chroma’s filtered search does', async () => {
+    for (const c of [0, 3, 17]) {
+      const ids = Array.from({ length: 10 }, (_, i) => `v${c * 10 + i}`);
+      const stored = await store.vectorsOf(name, [...ids, 'no-such-vector']);
+      expect(stored.map((v) => v.id).sort()).toEqual([...ids].sort());
+      for (const q of [vector(), vector()]) {
+        for (const limit of [1, 4, 10]) {
+          const ours = nearestByCosine(q, stored, limit);
+          const chromas = await store.query(name, q, limit, { conversation_id: { $eq: conversation(c) } });
+          expect(ours.map((h) => h.id)).toEqual(chromas.map((h) => h.id));
+          ours.forEach((h, i) => expect(h.score).toBeCloseTo(chromas[i]!.score, 5));
+        }
+      }
+    }
   });
 });
