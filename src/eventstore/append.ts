@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import type { AppendNotifier } from './notifier.js';
+import { timeOrderedUuid } from '../util/timeOrderedUuid.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 
@@ -208,7 +208,8 @@ export function appendToStream(
   const command: AppendCommand = {
     streamId,
     expected,
-    ids: events.map((e) => e.eventId ?? randomUUID()),
+    // Time-ordered: the unique index on event ids then grows at its right edge (see timeOrderedUuid).
+    ids: events.map((e) => e.eventId ?? timeOrderedUuid()),
     types: events.map((e) => e.type),
     datas: events.map((e) => JSON.stringify(e.data)),
     metadataJson: JSON.stringify(metadata),
