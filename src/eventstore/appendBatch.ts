@@ -118,8 +118,10 @@ export const DEFAULT_APPEND_STALL_MS = 50;
 /**
  * Default statements in flight: with one, two writers would take turns (each append waiting for the
  * other's commit, none batched); with two, they go side by side, and busier writers still share commits.
+ * With three, while one statement's commit waits for its WAL flush, the other two finish and their
+ * commits go to disk together in the next flush (with two, every flush carried one statement's).
  */
-export const DEFAULT_APPEND_CONCURRENCY = 2;
+export const DEFAULT_APPEND_CONCURRENCY = 3;
 
 export interface AppendBatchStats {
   /** Statements that carried more than one append. */
