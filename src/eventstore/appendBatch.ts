@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
   appendAlone,
+  dataArray,
   expectedParam,
   outcomeOf,
   unwrittenAttempt,
@@ -42,7 +43,7 @@ export const APPEND_BATCH_SQL = `
       from unnest((select $1::text[]), (select $2::int[]), (select $3::int[]), (select $4::bool[]), (select $5::jsonb[]))
            with ordinality as t(stream_id, expected, n, ids_given, metadata, member)
   ), e as (
-    select * from unnest((select $6::int[]), (select $7::uuid[]), (select $8::text[]), (select $9::jsonb[]), (select $10::int[])) as e(member, id, type, data, k)
+    select * from rows from (unnest((select $6::int[])), unnest((select $7::uuid[])), unnest((select $8::text[])), jsonb_array_elements((select $9::jsonb)), unnest((select $10::int[]))) as e(member, id, type, data, k)
   ), known as (
     select e.member as of_member, false as inserted, found.*
       from e join m using (member)
@@ -96,7 +97,7 @@ const batchParams = (members: AppendCommand[]) => [
   members.flatMap((c, i) => c.ids.map(() => i + 1)),
   members.flatMap((c) => c.ids),
   members.flatMap((c) => c.types),
-  members.flatMap((c) => c.datas),
+  dataArray(members.flatMap((c) => c.datas)),
   members.flatMap((c) => c.ids.map((_, k) => k + 1)),
 ];
 
