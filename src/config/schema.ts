@@ -103,8 +103,8 @@ export const configSchema = z.strictObject({
        * flight share the next statement and its WAL flush. 1 commits every append on its own.
        */
       append_batch_max: positiveInt.default(64),
-      /** Append statements in flight at once; appends beyond them queue and share the next commit. */
-      append_batch_concurrency: positiveInt.default(2),
+      /** Append statements in flight at once; appends beyond them queue and share the next commit (see DEFAULT_APPEND_CONCURRENCY). */
+      append_batch_concurrency: positiveInt.default(3),
       embedded_port: port.default(0),
     })
     .prefault({}),

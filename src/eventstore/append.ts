@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import type { AppendNotifier } from './notifier.js';
+import { timeOrderedUuid } from '../util/timeOrderedUuid.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 
@@ -76,7 +76,7 @@ export const APPEND_SQL = `
   ), ins as (
     insert into events (stream_id, stream_version, event_id, type, data, metadata)
     select $1, next.version - cardinality($3::uuid[]) + e.ord::int, e.id, e.type, e.data, $6::jsonb
-      from next cross join unnest($3::uuid[], $4::text[], $5::jsonb[]) with ordinality as e(id, type, data, ord)
+      from next cross join rows from (unnest($3::uuid[]), unnest($4::text[]), jsonb_array_elements($5::jsonb)) with ordinality as e(id, type, data, ord)
     returning ${WRITTEN_COLUMNS}
   )
   select (select version from streams where stream_id = $1) as kept_version,
@@ -131,8 +131,14 @@ export async function unwrittenAttempt(pool: pg.Pool, command: AppendCommand, ou
   return { fail: { type: 'version_conflict', streamId, expected, actual: await keptVersion(pool, streamId) } };
 }
 
+/**
+ * Events' data as the statements take it: one JSON array of them, not a jsonb[] (whose text form
+ * escapes every quote in every event for the client to write and the server to read back).
+ */
+export const dataArray = (datas: string[]): string => `[${datas.join(',')}]`;
+
 /** The append statement's parameters for one append. */
-const appendParams = (c: AppendCommand) => [c.streamId, expectedParam(c.expected), c.ids, c.types, c.datas, c.metadataJson, c.idsGiven];
+const appendParams = (c: AppendCommand) => [c.streamId, expectedParam(c.expected), c.ids, c.types, dataArray(c.datas), c.metadataJson, c.idsGiven];
 
 /** One append in a transaction of its own (one statement unless `withinAppend` adds work). */
 export async function appendAlone(pool: pg.Pool, command: AppendCommand, withinAppend?: WithinAppend): Promise<Attempt> {
@@ -208,7 +214,8 @@ export function appendToStream(
   const command: AppendCommand = {
     streamId,
     expected,
-    ids: events.map((e) => e.eventId ?? randomUUID()),
+    // Time-ordered: the unique index on event ids then grows at its right edge (see timeOrderedUuid).
+    ids: events.map((e) => e.eventId ?? timeOrderedUuid()),
     types: events.map((e) => e.type),
     datas: events.map((e) => JSON.stringify(e.data)),
     metadataJson: JSON.stringify(metadata),

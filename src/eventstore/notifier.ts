@@ -43,8 +43,11 @@ export function createAppendNotifier(pool: pg.Pool, options: AppendNotifierOptio
     timer = undefined;
     pending = false;
     const payload = formatPosition(latest!);
+    // Its commit does not wait for its WAL to reach disk (synchronous_commit off in this transaction
+    // alone): it writes no data and names appends already on disk. Waiting made each NOTIFY a WAL
+    // flush of its own that appends' commits queued behind (a lone writer's latency most of all).
     inFlight = pool
-      .query('select pg_notify($1, $2)', [EVENTS_CHANNEL, payload])
+      .query("select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [EVENTS_CHANNEL, payload])
       .then(
         () => void sent++,
         (e: unknown) => options.onError?.(e),

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPEND_SQL } from '../../src/eventstore/append.js';
+import { APPEND_BATCH_SQL } from '../../src/eventstore/appendBatch.js';
 import { createEventStore, type AppendError, type AppendResult, type EventStore, type ExpectedVersion, type NewEvent } from '../../src/eventstore/index.js';
 import type { Result } from 'neverthrow';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -316,5 +318,28 @@ describe('append batching', () => {
       { numRuns: 40 },
     );
     expect(store.appendBatches.batches).toBeGreaterThan(0);
+  });
+});
+
+describe('append statements plan index lookups even when made on empty tables', () => {
+  // PostgreSQL keeps a prepared statement's generic plan, made at its sixth run: on a new database that
+  // is while `streams` and `events` are nearly empty, and a plan that scans them whole (cheap then)
+  // would go on scanning them at every append as they grow, until statistics happen to replan it.
+  it.each([
+    ['APPEND_BATCH_SQL', APPEND_BATCH_SQL, `'{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}'`],
+    ['APPEND_SQL', APPEND_SQL, `'s', 0, '{}', '{}', '{}', '{}', true`],
+  ])('%s: no sequential scan of streams or events in its generic plan', async (_name, sql, args) => {
+    const empty = await createTestDatabase();
+    const client = await empty.pool.connect();
+    try {
+      await client.query(`prepare statement_under_test as ${sql}`);
+      await client.query('set plan_cache_mode = force_generic_plan');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute statement_under_test(${args})`);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/Seq Scan on (streams|events)\b/);
+    } finally {
+      client.release();
+      await empty.drop();
+    }
   });
 });
