@@ -45,7 +45,11 @@ async function createTables(client: pg.PoolClient, version: number, orderIndex: 
     create table if not exists ${t.totals} (
       singleton boolean primary key default true check (singleton), docs bigint not null, total_len bigint not null, avgdl_ref float8);
     insert into ${t.totals} (docs, total_len) values (0, 0) on conflict do nothing;
-    create table if not exists ${t.postings} (term text not null, cost float8 not null, message_id uuid not null, tf integer not null, len integer not null);`);
+    create table if not exists ${t.postings} (term text not null, cost float8 not null, message_id uuid not null, tf integer not null, len integer not null);
+    -- The top-k walk reads postings with index-only scans, which visit the heap for every row on a page
+    -- not yet marked all-visible: vacuum after 1% new rows, not PostgreSQL's 20% (3.4 million rows at a
+    -- million messages). At 100,000 conversations the walk's reads took 10 ms before such a vacuum, 6 ms after.
+    alter table ${t.postings} set (autovacuum_vacuum_insert_scale_factor = 0.01);`);
   if (orderIndex) {
     await client.query(`set local maintenance_work_mem = '256MB'`);
     await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
