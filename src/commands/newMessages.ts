@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { NewMessage } from '../domain/conversation/index.js';
 import type { messageSchema } from '../http/schemas.js';
-import { timeOrderedUuid } from '../util/timeOrderedUuid.js';
+import { timeOrderedUuid } from '../eventstore/index.js';
 
 type MessageInput = z.infer<ReturnType<typeof messageSchema>>;
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import type { AppendNotifier } from './notifier.js';
-import { timeOrderedUuid } from '../util/timeOrderedUuid.js';
+import { timeOrderedUuid } from './timeOrderedUuid.js';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
 import type { AppendError, AppendResult, EventMetadata, ExpectedVersion, NewEvent, WithinAppend } from './types.js';
 

@@ -13,6 +13,7 @@ export { countArrayItems, countEventsAfter, hasEventsAfter, redactStream } from 
 export { searchEvents, searchSql, type EventSearch, type SearchError } from './search.js';
 export { DEFAULT_APPEND_BATCH_MAX, type AppendBatcherOptions, type AppendBatchStats } from './appendBatch.js';
 export { createAppendNotifier, DEFAULT_NOTIFY_WINDOW_MS, type AppendNotifier, type AppendNotifierOptions } from './notifier.js';
+export { timeOrderedUuid } from './timeOrderedUuid.js';
 
 export interface EventStoreOptions {
   /** Who hears of committed appends; default: a notifier of its own on `pool` (with `notify`'s options). */

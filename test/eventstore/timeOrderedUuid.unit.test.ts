@@ -1,6 +1,6 @@
 import { validate, version } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { timeOrderedUuid } from '../../src/util/timeOrderedUuid.js';
+import { timeOrderedUuid } from '../../src/eventstore/timeOrderedUuid.js';
 
 describe('timeOrderedUuid', () => {
   it('is a valid version 7 UUID with the RFC variant, unique', () => {
