@@ -301,6 +301,10 @@ async function benchSize(size: number): Promise<SizeReport> {
     report.rows['create conversation'] = await row(svc, 'create conversation', [
       { method: 'POST', path: '/api/v1/conversations', body: { label: 'bench', folder: '/bench/writes', messages: [{ role: 'user', content: 'a new conversation from the benchmark' }] } },
     ]);
+    // The create row leaves the projectors a backlog (thousands of conversations at once); write to
+    // searchable is the lag of one write, so it is measured once they have caught up again.
+    const drained = await waitForCatchUp(svc, Number(opts.catchUpTimeout));
+    log(`  after the create row, projections caught up: ${JSON.stringify(drained)}`);
     report.write_to_searchable = {
       fts: await writeToSearchable(svc, quick ? 10 : 30, 'fts'),
       semantic: await writeToSearchable(svc, quick ? 5 : 20, 'semantic'),
