@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction.js';
 import { lexicalDocument, loggedChange, TEXT_SEARCH_CONFIG, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
@@ -36,6 +37,18 @@ export const LEXICAL_VIEWS = { terms: 'lexical_terms', docs: 'lexical_docs', tot
  * 30× the heap append) and builds it in one sort when it becomes live (`activate`).
  */
 async function createTables(client: pg.PoolClient, version: number, orderIndex: boolean): Promise<void> {
+  await createDataTables(client, version);
+  if (orderIndex) await createOrderIndex(client, version);
+}
+
+/** The postings' order index, in one sort (a million messages: ~17 million postings, ~20 s). */
+async function createOrderIndex(client: pg.PoolClient, version: number): Promise<void> {
+  const t = lexicalTables(version);
+  await client.query(`set local maintenance_work_mem = '256MB'`);
+  await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
+}
+
+async function createDataTables(client: pg.PoolClient, version: number): Promise<void> {
   const t = lexicalTables(version);
   await client.query(`
     create table if not exists ${t.terms} (term text primary key, df integer not null);
@@ -50,10 +63,6 @@ async function createTables(client: pg.PoolClient, version: number, orderIndex: 
     -- not yet marked all-visible: vacuum after 1% new rows, not PostgreSQL's 20% (3.4 million rows at a
     -- million messages). At 100,000 conversations the walk's reads took 10 ms before such a vacuum, 6 ms after.
     alter table ${t.postings} set (autovacuum_vacuum_insert_scale_factor = 0.01);`);
-  if (orderIndex) {
-    await client.query(`set local maintenance_work_mem = '256MB'`);
-    await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
-  }
 }
 
 async function isBuilding(client: pg.PoolClient, version: number): Promise<boolean> {
@@ -202,6 +211,9 @@ export const lexicalStatsProjector = (version: number): SqlProjector => {
 export const lexicalStatsDefinition: ProjectionDefinition = {
   name: LEXICAL_STATS,
   create: lexicalStatsProjector,
+  // The order index is built once the rebuilt version has caught up, before the switch: built inside
+  // it, it held the live projector (and so every new write's searchability) for its whole sort.
+  prepare: (pool, version) => withTransaction(pool, (client) => createOrderIndex(client, version)),
   async activate(client, version) {
     const t = lexicalTables(version);
     await createTables(client, version, true);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { AppendNotifier } from '../eventstore/index.js';
+import { comparePositions, type AppendNotifier } from '../eventstore/index.js';
 import { createProgressBus, type ProgressBus } from './bus.js';
 import { listCheckpoints } from './checkpoints.js';
 import { createLease, leaseHolderExists, noLease } from './lease.js';
@@ -119,7 +119,14 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       if (row.state !== 'retired' && !runners.has(key(row.name, row.version))) startVersion(byName.get(row.name)!, row.version);
     }
     for (const definition of definitions) {
-      if (!rows.some((r) => r.name === definition.name && r.state === 'building')) continue;
+      const rebuilt = rows.filter((r) => r.name === definition.name && r.state === 'building').at(-1);
+      if (!rebuilt) continue;
+      const live = rows.find((r) => r.name === definition.name && r.state === 'live');
+      if (definition.prepare && (!live || comparePositions(rebuilt.position, live.position) >= 0)) {
+        const started = Date.now();
+        await definition.prepare(options.pool, rebuilt.version);
+        log.debug({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
+      }
       const switched = await trySwitch(options.pool, definition);
       if (switched) {
         log.info({ projector: definition.name, ...switched }, 'switched to the rebuilt projection version');

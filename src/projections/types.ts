@@ -46,6 +46,12 @@ export interface ExternalProjector extends ProjectorBase {
 export interface ProjectionDefinition {
   name: string;
   create(version: number): Projector;
+  /**
+   * Slow work a building version needs before it goes live (an index over everything it built), run
+   * once it has caught up and outside the switch: inside it, the switch's locks would hold the live
+   * version's projector for as long. Idempotent; `activate` still does it if it was not done.
+   */
+  prepare?(pool: pg.Pool, version: number): Promise<void>;
   /** Runs inside the switch transaction when `version` becomes live (e.g. re-point views). */
   activate?(client: pg.PoolClient, version: number): Promise<void>;
   /** Removes what a retired version built, after nobody reads it any more. */
