@@ -34,7 +34,7 @@ export const LEXICAL_VIEWS = { terms: 'lexical_terms', docs: 'lexical_docs', tot
 /**
  * Creates one version's tables. The postings' order index comes with them for a live version; a
  * version being rebuilt appends its postings without it (random inserts into a large btree cost
- * 30× the heap append) and builds it in one sort when it becomes live (`activate`).
+ * 30× the heap append) and builds it in one sort once it has caught up (`prepare`, before the switch).
  */
 async function createTables(client: pg.PoolClient, version: number, orderIndex: boolean): Promise<void> {
   await createDataTables(client, version);
