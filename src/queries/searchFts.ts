@@ -144,7 +144,7 @@ function ftsCountSql(filter: MessageFilter, query: string, upTo: number | null):
 }
 
 /** The count as the answer gives it: exact, or the cap with "gte" when counting stopped past it. */
-export const totalOf = (counted: number, upTo: number | null): { total: number; total_relation: 'eq' | 'gte' } =>
+const totalOf = (counted: number, upTo: number | null): { total: number; total_relation: 'eq' | 'gte' } =>
   upTo !== null && counted > upTo ? { total: upTo, total_relation: 'gte' } : { total: counted, total_relation: 'eq' };
 
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
