@@ -103,9 +103,6 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
     runners.set(key(definition.name, version), runner);
   };
 
-  /** Building versions whose `prepare` has run in this process. */
-  const prepared = new Set<string>();
-
   async function syncOnce(): Promise<void> {
     const rows = await listCheckpoints(options.pool, [...byName.keys()]);
     building.clear();
@@ -125,14 +122,10 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       const rebuilt = rows.filter((r) => r.name === definition.name && r.state === 'building').at(-1);
       if (!rebuilt) continue;
       const live = rows.find((r) => r.name === definition.name && r.state === 'live');
-      // Once per version: near the head a sync runs at every batch, and repeating the work (even as a
-      // no-op "if not exists") would take its table lock each time.
-      const k = key(definition.name, rebuilt.version);
-      if (definition.prepare && !prepared.has(k) && (!live || comparePositions(rebuilt.position, live.position) >= 0)) {
+      if (definition.prepare && (!live || comparePositions(rebuilt.position, live.position) >= 0)) {
         const started = Date.now();
         await definition.prepare(options.pool, rebuilt.version);
-        prepared.add(k);
-        log.info({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
+        log.debug({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
       }
       const switched = await trySwitch(options.pool, definition);
       if (switched) {
