@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformExtras } from '../../src/app/platform.js';
 import { createLogger } from '../../src/logger.js';
 import { listenWakeup, type Wakeup } from '../../src/eventstore/wakeup.js';
+import { createIsolatedTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
 
 interface SseEvent {
@@ -66,10 +67,14 @@ function openStream(base: string, path: string, headers: Record<string, string> 
     count: () => events.filter((e) => e.event === 'message').length,
     /** The data events (one per log event). */
     data: () => events.filter((e) => e.event === 'message').map((e) => ({ id: e.id!, ...JSON.parse(e.data) })),
-    async until(what: string, check: () => boolean, timeoutMs = 20_000) {
+    async until(what: string, check: () => boolean, timeoutMs = 20_000, explain?: () => Promise<string>) {
       const deadline = Date.now() + timeoutMs;
       while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${events.length} events`);
+        if (Date.now() > deadline) {
+          const data = events.filter((e) => e.event === 'message');
+          const why = explain ? `; ${await explain().catch((e: Error) => e.message)}` : '';
+          throw new Error(`timed out waiting for ${what}; got ${events.length} events, ${data.length} of them data (last id ${data.at(-1)?.id})${why}`);
+        }
         await new Promise((r) => setTimeout(r, 10));
       }
     },
@@ -104,6 +109,7 @@ async function logOrder(t: TestApp) {
 }
 
 describe('GET /api/v1/events/stream', () => {
+  let db: TestDatabase;
   let t: TestApp;
   let base: string;
   let server: ServerType;
@@ -111,7 +117,10 @@ describe('GET /api/v1/events/stream', () => {
   const closing = new AbortController();
 
   beforeAll(async () => {
-    t = await createTestApp({ config: { stream: { heartbeat_ms: 150 }, api: { max_content_chars: 1_000_000 } } });
+    // A server of its own: on the shared one, another test file's long transaction would hold the
+    // gap-safe reads (and so these streams) back for as long as it runs.
+    db = await createIsolatedTestDatabase();
+    t = await createTestApp({ db, config: { stream: { heartbeat_ms: 150 }, api: { max_content_chars: 1_000_000 } } });
     wakeup = listenWakeup(t.db.url, createLogger('silent'));
     t.deps.events = { wakeup, closing: closing.signal };
     ({ base, server } = await listen(t));
@@ -120,6 +129,7 @@ describe('GET /api/v1/events/stream', () => {
     await close(server);
     await wakeup.close();
     await t.close();
+    await db.drop();
   });
 
   it('resumes by Last-Event-ID after a disconnect with nothing lost or repeated while writes continue', async () => {
@@ -144,9 +154,16 @@ describe('GET /api/v1/events/stream', () => {
       [`conversation-${id}`],
     )).rows.map((r) => r.position);
     expect(expected).toHaveLength(62);
-    // Gap-safe reads wait for every older transaction of the cluster, and other test files share this
-    // PostgreSQL: one of their long transactions can hold the tail back for a while.
-    await second.until('the rest of the log', () => second.data().length > 0 && second.data().at(-1)!.id === expected.at(-1), 90_000);
+    // On a timeout, say what held the tail back: the oldest transactions still running, and the horizon.
+    const heldBy = async () => {
+      const { rows } = await t.db.pool.query(
+        `select pid, datname, application_name, state, backend_xid::text as xid, extract(epoch from now() - xact_start)::int as open_seconds, left(query, 120) as query
+           from pg_stat_activity where backend_xid is not null order by backend_xid::text::bigint limit 3`,
+      );
+      const horizon = (await t.db.pool.query(`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`)).rows[0].xmin;
+      return `expected last ${expected.at(-1)}, horizon ${horizon}, oldest running: ${JSON.stringify(rows)}`;
+    };
+    await second.until('the rest of the log', () => second.data().length > 0 && second.data().at(-1)!.id === expected.at(-1), 60_000, heldBy);
     await second.close();
     const received = [...seen.map((e) => e.id), ...second.data().map((e) => e.id)];
     expect(received).toEqual(expected);
@@ -277,6 +294,7 @@ describe('who may stream what', () => {
   const ADMIN = 'a'.repeat(40);
   const ALICE = 'b'.repeat(40);
   const BOB = 'c'.repeat(40);
+  let db: TestDatabase;
   let t: TestApp;
   let base: string;
   let server: ServerType;

@@ -5,6 +5,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 
 /** A database of a test file's own, migrated, dropped by `drop()`. */
 export interface TestDatabase {
@@ -46,6 +47,30 @@ export async function createTestDatabase(options: { migrate?: boolean; poolSize?
     async drop() {
       await pool.end().catch(() => {});
       await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/**
+ * A migrated database on a PostgreSQL server of its own, stopped (and its files removed) by `drop()`.
+ * For tests whose outcome depends on the cluster's oldest running transaction (gap-safe log reads
+ * wait for every older transaction of the cluster): on the shared server, another file's long
+ * transaction could hold their reads back for as long as it runs.
+ */
+export async function createIsolatedTestDatabase(): Promise<TestDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'sekha-isolated-pg-'));
+  const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+  const pool = new pg.Pool({ connectionString: server.url, max: 20 });
+  pool.on('error', () => {});
+  await migrate(pool);
+  return {
+    name: new URL(server.url).pathname.slice(1),
+    url: server.url,
+    pool,
+    async drop() {
+      await pool.end().catch(() => {});
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
