@@ -79,10 +79,9 @@ program
   .action(async () => {
     const { migrate } = await import('./db/migrate.js');
     const { createPools } = await import('./db/pools.js');
-    const { startEmbeddedPostgres } = await import('./db/embeddedPostgres.js');
-    const { join, resolve } = await import('node:path');
+    const { startConfiguredPostgres } = await import('./db/embeddedPostgres.js');
     const config = configOrExit();
-    const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: join(resolve(config.data_dir), 'pg') });
+    const embedded = await startConfiguredPostgres(config);
     const pools = createPools(config.database.url ?? embedded!.url, undefined, config.database);
     try {
       const report = await migrate(pools.write);

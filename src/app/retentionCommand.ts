@@ -1,6 +1,5 @@
-import { join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
-import { startEmbeddedPostgres } from '../db/embeddedPostgres.js';
+import { startConfiguredPostgres } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools } from '../db/pools.js';
 import { configuredEventStore } from './eventStore.js';
@@ -21,7 +20,7 @@ const line = (i: RetentionItem, extra = '') =>
  */
 export async function retentionCommand(config: ResolvedConfig, options: { dryRun: boolean; json: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
-  const embedded = config.database.url ? undefined : await startEmbeddedPostgres({ dataDir: join(resolve(config.data_dir), 'pg') });
+  const embedded = await startConfiguredPostgres(config);
   const url = config.database.url ?? embedded!.url;
   const pools = createPools(url, config.database.read_url, config.database);
   try {

@@ -1,10 +1,9 @@
-import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../db/embeddedPostgres.js';
+import { startConfiguredPostgres, type EmbeddedPostgresHandle } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools, type Pools } from '../db/pools.js';
 import { createApp } from './createApp.js';
@@ -43,14 +42,9 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   const embedded: RunningService['embedded'] = {};
   let writeUrl = config.database.url;
   if (!writeUrl) {
-    const dataDir = join(resolve(config.data_dir), 'pg');
-    embedded.postgres = await startEmbeddedPostgres({
-      dataDir,
-      port: config.database.embedded_port,
-      onLog: (line) => logger.trace({ component: 'embedded-postgres' }, line.trim()),
-    });
+    embedded.postgres = (await startConfiguredPostgres(config, (line) => logger.trace({ component: 'embedded-postgres' }, line.trim())))!;
     writeUrl = embedded.postgres.url;
-    logger.info({ component: 'embedded-postgres', port: embedded.postgres.port, data_dir: dataDir }, 'started embedded PostgreSQL');
+    logger.info({ component: 'embedded-postgres', port: embedded.postgres.port, data_dir: embedded.postgres.dataDir }, 'started embedded PostgreSQL');
   }
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;

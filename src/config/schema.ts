@@ -106,6 +106,8 @@ export const configSchema = z.strictObject({
       /** Append statements in flight at once; appends beyond them queue and share the next commit (see DEFAULT_APPEND_CONCURRENCY). */
       append_batch_concurrency: positiveInt.default(3),
       embedded_port: port.default(0),
+      /** The embedded PostgreSQL's shared_buffers; 0: an eighth of the machine's memory, 128 MB to 2 GB. */
+      embedded_shared_buffers_mb: nonNegativeInt.default(0),
     })
     .prefault({}),
   api: z

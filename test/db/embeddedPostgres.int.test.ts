@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { alive, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { alive, defaultSharedBuffersMb, startConfiguredPostgres, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { resolveConfig } from '../../src/config/load.js';
 
 // A run killed with SIGKILL cannot stop its PostgreSQL; the next start on the same data dir must
 // still work (the orphan is stopped first), and a data dir a live instance holds is refused by name.
@@ -82,4 +83,32 @@ describe('embedded PostgreSQL on a data dir', () => {
       await handle.stop();
     }
   }, 180_000);
+});
+
+describe('the configured embedded PostgreSQL', () => {
+  it('sizes its buffer cache from the machine (an eighth, 128 MB to 2 GB) unless embedded_shared_buffers_mb says', () => {
+    const gib = 2 ** 30;
+    expect(defaultSharedBuffersMb(0.5 * gib)).toBe(128);
+    expect(defaultSharedBuffersMb(8 * gib)).toBe(1024);
+    expect(defaultSharedBuffersMb(6.1 * gib)).toBe(768);
+    expect(defaultSharedBuffersMb(64 * gib)).toBe(2048);
+  });
+
+  it('starts under data_dir/pg with the configured shared_buffers, and not at all when database.url is set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sekha-configured-pg-'));
+    const config = resolveConfig(`data_dir = "${dir}"\n[database]\nembedded_shared_buffers_mb = 192\n`, {})._unsafeUnwrap();
+    const handle = (await startConfiguredPostgres(config))!;
+    try {
+      expect(handle.dataDir).toBe(join(dir, 'pg'));
+      const client = new pg.Client({ connectionString: handle.url });
+      await client.connect();
+      expect((await client.query('show shared_buffers')).rows[0].shared_buffers).toBe('192MB');
+      await client.end();
+    } finally {
+      await handle.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    const external = resolveConfig(`data_dir = "${dir}"\n[database]\nurl = "postgres://x@127.0.0.1:1/x"\n`, {})._unsafeUnwrap();
+    expect(await startConfiguredPostgres(external)).toBeUndefined();
+  }, 120_000);
 });
