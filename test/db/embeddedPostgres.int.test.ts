@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { alive, defaultSharedBuffersMb, startConfiguredPostgres, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { alive, startConfiguredPostgres, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 import { resolveConfig } from '../../src/config/load.js';
 
 // A run killed with SIGKILL cannot stop its PostgreSQL; the next start on the same data dir must
@@ -86,14 +86,6 @@ describe('embedded PostgreSQL on a data dir', () => {
 });
 
 describe('the configured embedded PostgreSQL', () => {
-  it('sizes its buffer cache from the machine (an eighth, 128 MB to 2 GB) unless embedded_shared_buffers_mb says', () => {
-    const gib = 2 ** 30;
-    expect(defaultSharedBuffersMb(0.5 * gib)).toBe(128);
-    expect(defaultSharedBuffersMb(8 * gib)).toBe(1024);
-    expect(defaultSharedBuffersMb(6.1 * gib)).toBe(768);
-    expect(defaultSharedBuffersMb(64 * gib)).toBe(2048);
-  });
-
   it('starts under data_dir/pg with the configured shared_buffers, and not at all when database.url is set', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sekha-configured-pg-'));
     const config = resolveConfig(`data_dir = "${dir}"\n[database]\nembedded_shared_buffers_mb = 192\n`, {})._unsafeUnwrap();
