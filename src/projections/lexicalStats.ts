@@ -44,7 +44,9 @@ async function createTables(client: pg.PoolClient, version: number, orderIndex: 
 /** The postings' order index, in one sort (a million messages: ~17 million postings, ~20 s). */
 async function createOrderIndex(client: pg.PoolClient, version: number): Promise<void> {
   const t = lexicalTables(version);
-  await client.query(`set local maintenance_work_mem = '256MB'`);
+  // Maintenance, not a request: the statement timeout (30 s by default) cut a million messages' sort
+  // on a slow machine, and every retry sorted again from the start.
+  await client.query(`set local maintenance_work_mem = '256MB'; set local statement_timeout = 0`);
   await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
 }
 

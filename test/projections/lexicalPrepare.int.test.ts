@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
 import { listCheckpoints } from '../../src/projections/checkpoints.js';
 import { lexicalStatsDefinition, lexicalTables, LEXICAL_STATS } from '../../src/projections/lexicalStats.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
@@ -54,5 +54,32 @@ describe('a rebuilt lexical version goes live', () => {
     expect(seen[0]).toBe(`prepare v${version} while building`);
     expect(seen).toContain(`activate v${version} with index: true`);
     expect(await orderIndexExists(t.db.pool, version)).toBe(true);
+  });
+});
+
+describe('the order index of a large rebuilt version', () => {
+  it('is built whatever the pool\'s statement timeout (a sort of millions of postings outlasts it)', async () => {
+    const version = 90;
+    const t90 = lexicalTables(version);
+    const setupClient = await t.db.pool.connect();
+    try {
+      await lexicalStatsDefinition.create(version).setup!(setupClient);
+    } finally {
+      setupClient.release();
+    }
+    await t.db.pool.query(`drop index if exists ${t90.postings}_order_idx`);
+    await t.db.pool.query(
+      `insert into ${t90.postings} (term, cost, message_id, tf, len)
+       select 'term' || (i % 5000), random(), gen_random_uuid(), 1, 10 from generate_series(1, 200000) as i`,
+    );
+    // A timeout no sort of 200,000 postings meets.
+    const impatient = new pg.Pool({ connectionString: t.db.url, max: 1, statement_timeout: 5 });
+    try {
+      await lexicalStatsDefinition.prepare!(impatient, version);
+    } finally {
+      await impatient.end();
+    }
+    expect(await orderIndexExists(t.db.pool, version)).toBe(true);
+    await t.db.pool.query(`drop table ${t90.postings}, ${t90.docs}, ${t90.terms}, ${t90.totals}`);
   });
 });
