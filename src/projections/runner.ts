@@ -202,9 +202,6 @@ export function startRunner(options: RunnerOptions): Runner {
         // a full batch has its successor read while this one is applied.
         if (rest.length > 0) prefetched = { from: to, read: okAsync<RecordedEvent[], ReadError>(rest) };
         else if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
-        // Slow external work on what comes next (embedding) goes on while this batch is applied.
-        const lookAhead = projector.kind === 'external' ? projector.lookAhead?.bind(projector) : undefined;
-        if (lookAhead && prefetched) prefetched.read = prefetched.read.map((ahead) => (lookAhead(ahead), ahead));
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
         if (outcome === 'applied') {

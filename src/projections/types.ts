@@ -36,12 +36,6 @@ export interface ExternalProjector extends ProjectorBase {
    * checkpoint, the lag and the progress then move every few seconds rather than once per read batch.
    */
   batchLimit?(events: readonly RecordedEvent[]): number;
-  /**
-   * The events after the batch being applied, read while it is: slow work that depends on nothing
-   * the batch changes (embedding their texts) may start now. A hint: it must not throw, and what it
-   * starts must not be needed for correctness.
-   */
-  lookAhead?(events: readonly RecordedEvent[]): void;
 }
 
 /**

@@ -30,27 +30,6 @@ export function eventsForTexts(events: readonly RecordedEvent[], maxTexts: numbe
   return events.length;
 }
 
-type AppendedMessages = Extract<NonNullable<ReturnType<typeof loggedChange>>['change'], { kind: 'messagesAppended' }>['messages'];
-
-/** The messages of an append that have text to embed, as a batch plans them. */
-function plannedMessages(conversationId: string, messages: AppendedMessages): PlannedMessage[] {
-  return messages.flatMap((m) => {
-    const text = textOf(m.content);
-    return text.trim() === '' ? [] : [{ id: m.id, conversation_id: conversationId, role: m.role, name: m.name ?? null, timestamp: m.timestamp, text: embeddedText(m.name, text) }];
-  });
-}
-
-/**
- * Every message the events append that has text to embed, in order (pure): what a batch of them
- * will embed, at most (its plan leaves out conversations deleted by its end or unknown to it).
- */
-export function embeddableMessages(events: readonly RecordedEvent[]): PlannedMessage[] {
-  return events.flatMap((e) => {
-    const logged = loggedChange(e);
-    return logged?.change.kind === 'messagesAppended' ? plannedMessages(logged.conversationId, logged.change.messages) : [];
-  });
-}
-
 /** What one batch does to the vectors, with attributes as they stand after the batch. */
 export interface VectorPlan {
   /** Conversation attributes after the batch (new and changed ones); a deleted one maps to undefined. */
@@ -92,7 +71,10 @@ export function planVectorBatch(events: readonly RecordedEvent[], known: Readonl
         deleted.delete(id);
         break;
       case 'messagesAppended':
-        upserts.push(...plannedMessages(id, c.messages));
+        for (const m of c.messages) {
+          const text = textOf(m.content);
+          if (text.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, name: m.name ?? null, timestamp: m.timestamp, text: embeddedText(m.name, text) });
+        }
         break;
       case 'attributesChanged': {
         const { importance_score, ...rest } = c.changes;

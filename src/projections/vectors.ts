@@ -7,7 +7,7 @@ import { addProcessed, collectionOfVersion, nextModel, registerVersion, VECTORS 
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../vectors/metadata.js';
 import type { VectorStore } from '../vectors/store.js';
 import type { ExternalProjector, ProjectionDefinition } from './types.js';
-import { embeddableMessages, eventsForTexts, planVectorBatch, VECTOR_EVENTS, type PlannedMessage } from './vectorPlan.js';
+import { eventsForTexts, planVectorBatch, VECTOR_EVENTS } from './vectorPlan.js';
 
 export interface VectorProjectionDeps {
   /** The primary pool (the projector's own attribute table, the collections table). */
@@ -67,44 +67,12 @@ async function dimensionOf(embedder: Embedder): Promise<number> {
 export function vectorProjector(deps: VectorProjectionDeps, version: number): ExternalProjector {
   let target: { model: string; collection: string; embedder: Embedder } | undefined;
   const log = deps.logger.child({ projector: VECTORS, version });
-  // Embeddings of the next batches, started while a batch goes into Chroma (by message id; undefined:
-  // that call failed). Chroma's writes took ~3/4 of a batch at 400,000 vectors, the embedder the rest.
-  const ahead = new Map<string, Promise<number[] | undefined>>();
-  let aheadCalls: Promise<unknown> = Promise.resolve();
-
-  /** Each message's vector: the one embedded ahead, else embedded now (embedding.batch_size per call). */
-  async function vectorsOf(embedder: Embedder, messages: readonly PlannedMessage[]): Promise<number[][]> {
-    const vectors = await Promise.all(messages.map((m) => ahead.get(m.id) ?? undefined));
-    for (const m of messages) ahead.delete(m.id);
-    const missing = messages.flatMap((_, j) => (vectors[j] === undefined ? [j] : []));
-    for (let i = 0; i < missing.length; i += deps.embedBatchSize) {
-      const chunk = missing.slice(i, i + deps.embedBatchSize);
-      const embedded = await embedder.embed(chunk.map((j) => messages[j]!.text));
-      chunk.forEach((j, n) => (vectors[j] = embedded[n]!));
-    }
-    return vectors as number[][];
-  }
-
   return {
     kind: 'external',
     name: VECTORS,
     version,
     handles: VECTOR_EVENTS,
     batchLimit: (events) => eventsForTexts(events, deps.textsPerBatch),
-    lookAhead(events) {
-      if (!target) return;
-      const { embedder } = target;
-      // At most two batches' texts wait embedded (a read batch can hold many more).
-      const room = 2 * deps.textsPerBatch - ahead.size;
-      const fresh = embeddableMessages(events).filter((m) => !ahead.has(m.id)).slice(0, Math.max(room, 0));
-      for (let i = 0; i < fresh.length; i += deps.embedBatchSize) {
-        const chunk = fresh.slice(i, i + deps.embedBatchSize);
-        // One call at a time, in order: the embedder serves the batch being applied too.
-        const call = aheadCalls.then(() => embedder.embed(chunk.map((m) => m.text)));
-        aheadCalls = call.catch(() => undefined);
-        chunk.forEach((m, j) => ahead.set(m.id, call.then((v) => v[j], () => undefined)));
-      }
-    },
     async setup() {
       const existing = await collectionOfVersion(deps.pool, version);
       const model = existing?.model ?? (await nextModel(deps.pool, deps.configuredModel));
@@ -129,9 +97,10 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
       // The embedder is called in its own batches (embedding.batch_size); Chroma gets the whole batch
       // in writes of chroma.batch_size: each Chroma write costs a round trip, a log transaction and an
       // index update, so writes as small as an embedder call capped the rate of a rebuild.
-      const vectors = await vectorsOf(embedder, plan.upserts);
-      // What was embedded ahead for messages the plan leaves out (deleted conversations) is not needed.
-      for (const m of embeddableMessages(events)) ahead.delete(m.id);
+      const vectors: number[][] = [];
+      for (let i = 0; i < plan.upserts.length; i += deps.embedBatchSize) {
+        vectors.push(...(await embedder.embed(plan.upserts.slice(i, i + deps.embedBatchSize).map((m) => m.text))));
+      }
       if (plan.upserts.length > 0) {
         await deps.store.upsert(
           collection,
