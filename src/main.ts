@@ -79,10 +79,10 @@ program
   .action(async () => {
     const { migrate } = await import('./db/migrate.js');
     const { createPools } = await import('./db/pools.js');
-    const { startConfiguredPostgres } = await import('./db/embeddedPostgres.js');
+    const { configuredDatabase } = await import('./db/embeddedPostgres.js');
     const config = configOrExit();
-    const embedded = await startConfiguredPostgres(config);
-    const pools = createPools(config.database.url ?? embedded!.url, undefined, config.database);
+    const { url, embedded } = await configuredDatabase(config);
+    const pools = createPools(url, undefined, config.database);
     try {
       const report = await migrate(pools.write);
       process.stdout.write(`applied ${report.applied.length} migration(s)${report.applied.length ? `: ${report.applied.join(', ')}` : ''}; ${report.skipped.length} already applied\n`);

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { ResolvedConfig } from '../config/load.js';
-import { startConfiguredPostgres } from '../db/embeddedPostgres.js';
+import { configuredDatabase } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools } from '../db/pools.js';
 import { countEventsAfter } from '../eventstore/index.js';
@@ -25,8 +25,7 @@ async function remaining(pool: import('pg').Pool, name: string, version: number)
  */
 export async function replayCommand(config: ResolvedConfig, name: string, out: NodeJS.WriteStream = process.stderr): Promise<number> {
   const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
-  const embedded = await startConfiguredPostgres(config);
-  const url = config.database.url ?? embedded!.url;
+  const { url, embedded } = await configuredDatabase(config);
   const pools = createPools(url, undefined, config.database);
   const started = Date.now();
   try {

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/load.js';
-import { startConfiguredPostgres } from '../db/embeddedPostgres.js';
+import { configuredDatabase } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools } from '../db/pools.js';
 import { configuredEventStore } from './eventStore.js';
@@ -20,8 +20,7 @@ const line = (i: RetentionItem, extra = '') =>
  */
 export async function retentionCommand(config: ResolvedConfig, options: { dryRun: boolean; json: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
-  const embedded = await startConfiguredPostgres(config);
-  const url = config.database.url ?? embedded!.url;
+  const { url, embedded } = await configuredDatabase(config);
   const pools = createPools(url, config.database.read_url, config.database);
   try {
     await migrate(pools.write);

@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
-import { startConfiguredPostgres, type EmbeddedPostgresHandle } from '../db/embeddedPostgres.js';
+import { configuredDatabase, type EmbeddedPostgresHandle } from '../db/embeddedPostgres.js';
 import { migrate } from '../db/migrate.js';
 import { createPools, type Pools } from '../db/pools.js';
 import { createApp } from './createApp.js';
@@ -40,11 +40,10 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
   if (policy.isErr()) throw new Error(policy.error);
   if (policy.value.loopbackOnly) logger.warn({ host: config.server.host }, 'no API keys configured: only loopback clients are served');
   const embedded: RunningService['embedded'] = {};
-  let writeUrl = config.database.url;
-  if (!writeUrl) {
-    embedded.postgres = (await startConfiguredPostgres(config, (line) => logger.trace({ component: 'embedded-postgres' }, line.trim())))!;
-    writeUrl = embedded.postgres.url;
-    logger.info({ component: 'embedded-postgres', port: embedded.postgres.port, data_dir: embedded.postgres.dataDir }, 'started embedded PostgreSQL');
+  const { url: writeUrl, embedded: postgres } = await configuredDatabase(config, (line) => logger.trace({ component: 'embedded-postgres' }, line.trim()));
+  if (postgres) {
+    embedded.postgres = postgres;
+    logger.info({ component: 'embedded-postgres', port: postgres.port, data_dir: postgres.dataDir }, 'started embedded PostgreSQL');
   }
   let pools: Pools | undefined;
   let projections: ProjectionRuntime | undefined;

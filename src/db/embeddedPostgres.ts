@@ -149,15 +149,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /**
- * The configured embedded PostgreSQL (under `data_dir/pg`, on `embedded_port`, with
- * `embedded_shared_buffers_mb`), started; undefined when `database.url` names a server.
+ * The primary database's URL: `database.url`, else that of the embedded PostgreSQL started here
+ * (under `data_dir/pg`, on `embedded_port`, with `embedded_shared_buffers_mb`), which the caller stops.
  */
-export async function startConfiguredPostgres(config: ResolvedConfig, onLog?: (line: string) => void): Promise<EmbeddedPostgresHandle | undefined> {
-  if (config.database.url) return undefined;
-  return startEmbeddedPostgres({
+export async function configuredDatabase(config: ResolvedConfig, onLog?: (line: string) => void): Promise<{ url: string; embedded?: EmbeddedPostgresHandle }> {
+  if (config.database.url) return { url: config.database.url };
+  const embedded = await startEmbeddedPostgres({
     dataDir: join(resolve(config.data_dir), 'pg'),
     port: config.database.embedded_port,
     sharedBuffersMb: config.database.embedded_shared_buffers_mb,
     ...(onLog ? { onLog } : {}),
   });
+  return { url: embedded.url, embedded };
 }

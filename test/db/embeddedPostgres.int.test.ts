@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/until.js';
-import { alive, startConfiguredPostgres, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { alive, configuredDatabase, startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 import { resolveConfig } from '../../src/config/load.js';
 
 // A run killed with SIGKILL cannot stop its PostgreSQL; the next start on the same data dir must
@@ -89,7 +89,9 @@ describe('the configured embedded PostgreSQL', () => {
   it('starts under data_dir/pg with the configured shared_buffers, and not at all when database.url is set', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sekha-configured-pg-'));
     const config = resolveConfig(`data_dir = "${dir}"\n[database]\nembedded_shared_buffers_mb = 192\n`, {})._unsafeUnwrap();
-    const handle = (await startConfiguredPostgres(config))!;
+    const { url, embedded } = await configuredDatabase(config);
+    const handle = embedded!;
+    expect(url).toBe(handle.url);
     try {
       expect(handle.dataDir).toBe(join(dir, 'pg'));
       const client = new pg.Client({ connectionString: handle.url });
@@ -101,6 +103,6 @@ describe('the configured embedded PostgreSQL', () => {
       await rm(dir, { recursive: true, force: true });
     }
     const external = resolveConfig(`data_dir = "${dir}"\n[database]\nurl = "postgres://x@127.0.0.1:1/x"\n`, {})._unsafeUnwrap();
-    expect(await startConfiguredPostgres(external)).toBeUndefined();
+    expect(await configuredDatabase(external)).toEqual({ url: 'postgres://x@127.0.0.1:1/x' });
   }, 120_000);
 });

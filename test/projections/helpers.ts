@@ -6,7 +6,9 @@ import type { ConversationCommand, NewMessage, Role } from '../../src/domain/con
 import { comparePositions, type EventStore, type Position } from '../../src/eventstore/index.js';
 import { liveCheckpoint, readCheckpoint } from '../../src/projections/checkpoints.js';
 import { readModelProjector } from '../../src/projections/readModel/index.js';
-import { createProjectionRuntime } from '../../src/projections/runtime.js';
+import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import type { ProjectionDefinition } from '../../src/projections/types.js';
+import type { TestApp } from '../support/testApp.js';
 
 export const silentLogger = pino({ level: process.env.SEKHA_TEST_LOG ?? 'silent' });
 export const context = { actor: 'test', requestId: 'req' };
@@ -111,4 +113,14 @@ export async function buildFromScratch(pool: pg.Pool, url: string, version: numb
     await runtime.stop();
   }
   return { conversations: await tableRows(pool, `rm_v${version}_conversations`), messages: await tableRows(pool, `rm_v${version}_messages`) };
+}
+
+/**
+ * A started runtime over a test app's database with small batches (5 events) and quick polls, so that
+ * a rebuild takes long enough for queries and checks to overlap it.
+ */
+export async function startSmallBatchRuntime(t: TestApp, definitions: readonly ProjectionDefinition[]): Promise<ProjectionRuntime> {
+  const runtime = createProjectionRuntime({ pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 5, pollIntervalMs: 300, leaseCheckMs: 300 }, definitions);
+  await runtime.start();
+  return runtime;
 }

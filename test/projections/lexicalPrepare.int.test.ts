@@ -3,10 +3,10 @@ import pg from 'pg';
 import { listCheckpoints } from '../../src/projections/checkpoints.js';
 import { lexicalStatsDefinition, lexicalTables, LEXICAL_STATS } from '../../src/projections/lexicalStats.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
-import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import type { ProjectionRuntime } from '../../src/projections/runtime.js';
 import type { ProjectionDefinition } from '../../src/projections/types.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
-import { caughtUp, seedHistory, silentLogger } from './helpers.js';
+import { caughtUp, seedHistory, startSmallBatchRuntime } from './helpers.js';
 
 let t: TestApp;
 let runtime: ProjectionRuntime;
@@ -32,11 +32,7 @@ const observed: ProjectionDefinition = {
 
 beforeAll(async () => {
   t = await createTestApp();
-  runtime = createProjectionRuntime(
-    { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 5, pollIntervalMs: 300, leaseCheckMs: 300 },
-    [readModelDefinition, observed],
-  );
-  await runtime.start();
+  runtime = await startSmallBatchRuntime(t, [readModelDefinition, observed]);
 });
 afterAll(async () => {
   await runtime.stop();

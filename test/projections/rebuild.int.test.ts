@@ -3,22 +3,17 @@ import { formatPosition } from '../../src/eventstore/index.js';
 import { listCheckpoints } from '../../src/projections/checkpoints.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
-import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
+import type { ProjectionRuntime } from '../../src/projections/runtime.js';
 import { createTestApp, sendJson, type TestApp } from '../support/testApp.js';
-import { buildFromScratch, caughtUp, seedHistory, silentLogger, startConversation, tableRows, until } from './helpers.js';
+import { buildFromScratch, caughtUp, seedHistory, startConversation, startSmallBatchRuntime, tableRows, until } from './helpers.js';
 
 let t: TestApp;
 let runtime: ProjectionRuntime;
 
 beforeAll(async () => {
   t = await createTestApp();
-  // Small batches so that the rebuild takes long enough for queries to overlap it.
-  runtime = createProjectionRuntime(
-    { pool: t.deps.pools.write, url: t.db.url, logger: silentLogger, batchSize: 5, pollIntervalMs: 300, leaseCheckMs: 300 },
-    // Full-text search ranks from the lexical projection.
-    [readModelDefinition, lexicalStatsDefinition],
-  );
-  await runtime.start();
+  // Full-text search ranks from the lexical projection.
+  runtime = await startSmallBatchRuntime(t, [readModelDefinition, lexicalStatsDefinition]);
   t.deps.progress = runtime.bus;
   t.deps.projections = runtime;
 });

@@ -32,11 +32,8 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Creates a fresh database (migrated unless told otherwise) for one test file. */
-export async function createTestDatabase(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
-  const name = `sekha_test_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`create database ${name}`));
-  const url = databaseUrl(name);
+/** A test database at `url`: its pool (migrated unless told otherwise); `drop` ends the pool, then runs `remove`. */
+async function openTestDatabase(name: string, url: string, options: { migrate?: boolean; poolSize?: number }, remove: () => Promise<void>): Promise<TestDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
   pool.on('error', () => {});
   if (options.migrate !== false) await migrate(pool);
@@ -46,9 +43,16 @@ export async function createTestDatabase(options: { migrate?: boolean; poolSize?
     pool,
     async drop() {
       await pool.end().catch(() => {});
-      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+      await remove();
     },
   };
+}
+
+/** Creates a fresh database (migrated unless told otherwise) for one test file. */
+export async function createTestDatabase(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+  const name = `sekha_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`create database ${name}`));
+  return openTestDatabase(name, databaseUrl(name), options, () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {}));
 }
 
 /**
@@ -60,19 +64,10 @@ export async function createTestDatabase(options: { migrate?: boolean; poolSize?
 export async function createIsolatedTestDatabase(): Promise<TestDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'sekha-isolated-pg-'));
   const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-  const pool = new pg.Pool({ connectionString: server.url, max: 20 });
-  pool.on('error', () => {});
-  await migrate(pool);
-  return {
-    name: new URL(server.url).pathname.slice(1),
-    url: server.url,
-    pool,
-    async drop() {
-      await pool.end().catch(() => {});
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return openTestDatabase(new URL(server.url).pathname.slice(1), server.url, {}, async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
 }
 
 /**
