@@ -96,6 +96,26 @@ describe('blue/green rebuild', () => {
     expect(live).toEqual(await buildFromScratch(t.db.pool, t.db.url, 77));
   });
 
+  it('rebuilds the lexical projection beside the live one while full-text search keeps answering the same', async () => {
+    const live = async () => (await listCheckpoints(t.db.pool, ['lexical-stats'])).find((r) => r.state === 'live')?.version;
+    await caughtUp(t.db.pool, (await startConversation(t.deps.store, { messages: ['postgres before the lexical rebuild'] })).position, 'lexical-stats');
+    const from = (await live())!;
+    const search = async () => (await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: 'postgres', limit: 100 })).body;
+    const before = await search();
+    const switched = new Promise((resolve) => runtime.bus.once('switched', resolve));
+    const loop = queryLoop(switched);
+    const res = await sendJson(t.app, 'POST', '/api/v1/projections/lexical-stats/rebuild');
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ name: 'lexical-stats', version: from + 1, state: 'building' });
+    await until(async () => (await live()) === from + 1, 30_000, 'switch');
+    await loop.run;
+    expect(loop.seen.every((s) => s.status === 200)).toBe(true);
+    const searches = loop.seen.filter((_, i) => i % 2 === 1);
+    expect(searches.length).toBeGreaterThan(1);
+    expect(new Set(searches.map((s) => s.total))).toEqual(new Set([before.total]));
+    expect(await search()).toEqual(before);
+  });
+
   it('answers 404 for an unknown projection', async () => {
     const res = await sendJson(t.app, 'POST', '/api/v1/projections/nothing/rebuild');
     expect(res.status).toBe(404);
