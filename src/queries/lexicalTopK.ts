@@ -68,7 +68,8 @@ const FEW_SLACK = 8;
 const MAX_POSTINGS = 2_000_000;
 const MAX_ROUNDS = 40;
 
-const QUERY_TERMS = {
+/** The distinct lexemes of a query ($1): its words, or the positive terms of web-search syntax. */
+export const QUERY_TERMS = {
   words: `select distinct lexeme as term from unnest(to_tsvector('${TEXT_SEARCH_CONFIG}', $1))`,
   // querytree() drops what a query must not contain; what is left is quoted lexemes with operators.
   websearch: `select distinct replace(l[1], '''''', '''') as term
@@ -134,7 +135,7 @@ const tfsSql = (terms: string) =>
   `array(select coalesce(d.tfs[array_position(d.terms, q.term)], 0) from unnest(${terms}::text[]) with ordinality as q(term, i) order by q.i)`;
 
 /** The joins a filter needs from a lexical document `d`: its conversation `c`, and its message `m` only when the filter reads one. */
-function joinsFor(where: Conditions, kind: 'join' | 'left join'): string {
+export function joinsFor(where: Conditions, kind: 'join' | 'left join'): string {
   const message = where.parts.some((p) => /\bm\./.test(p)) ? `${kind} messages m on m.id = d.message_id ` : '';
   return `${message}${kind} conversations c on c.id = d.conversation_id`;
 }

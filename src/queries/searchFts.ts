@@ -10,9 +10,10 @@ import { ok } from 'neverthrow';
 import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 import { READ_MODEL } from '../projections/readModel/schema.js';
 import { bm25Params } from './bm25.js';
-import { ftsText, lexicalTopK, resultConditions } from './lexicalTopK.js';
+import { ftsText, lexicalTopK } from './lexicalTopK.js';
+import { ftsCountSql } from './ftsCount.js';
 import { sameInEveryRoute } from './messageFilter.js';
-import { Conditions, readQuery } from './sql.js';
+import { readQuery } from './sql.js';
 import { nameField, nameProperty } from './views.js';
 
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' });
@@ -132,16 +133,6 @@ const PAGE_SQL = `
            'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
     from messages m join conversations c on c.id = m.conversation_id
    where m.id = any($1::uuid[])`;
-
-/** How many messages pass the filter and match the query, up to `upTo` + 1 (null: all of them). */
-function ftsCountSql(filter: MessageFilter, query: string, upTo: number | null): { text: string; values: unknown[] } {
-  const where = resultConditions({ filter, query, syntax: 'websearch' }, new Conditions());
-  const limit = where.param(upTo === null ? null : upTo + 1);
-  return {
-    text: `select count(*)::int as n from (select from messages m join conversations c on c.id = m.conversation_id ${where.where} limit ${limit}) s`,
-    values: where.values,
-  };
-}
 
 /** The count as the answer gives it: exact, or the cap with "gte" when counting stopped past it. */
 const totalOf = (counted: number, upTo: number | null): { total: number; total_relation: 'eq' | 'gte' } =>

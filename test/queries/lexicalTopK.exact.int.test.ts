@@ -1,15 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rng } from '../../bench/corpus.js';
-import { conversationStream } from '../../src/domain/conversation/events.js';
-import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
-import { readModelDefinition } from '../../src/projections/readModel/index.js';
-import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
 import type { Bm25Params, Hit } from '../../src/queries/bm25.js';
 import { lexicalExact, lexicalTopK } from '../../src/queries/lexicalTopK.js';
 import { queryFilterOf, type SearchFilters } from '../../src/queries/searchFilters.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { silentLogger, until } from '../projections/helpers.js';
+import type { TestDatabase } from '../support/database.js';
+import { createLexicalCorpus, FOLDERS, LABELS, type LexicalCorpus } from './lexicalCorpus.js';
 
 /**
  * Exactness of the top-k BM25 walk over the postings at 50,000 messages: for 200 random queries
@@ -18,94 +12,27 @@ import { silentLogger, until } from '../projections/helpers.js';
  * avgdl far from the postings' reference.
  */
 
-const random = rng(2026);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-
-// Pronounceable made-up words (stems of their own), drawn with a steep skew: a few are in most
-// messages, most in a handful.
-const SYLLABLES = ['ka', 'to', 'ri', 'nu', 'se', 'lo', 'mi', 'da', 've', 'zu', 'po', 'ha', 'gi', 'be', 'fo', 'ty'];
-const VOCABULARY = [...new Set(Array.from({ length: 4000 }, () => Array.from({ length: 2 + Math.floor(random() * 3) }, () => pick(SYLLABLES)).join('') + 'x'))];
-const word = () => VOCABULARY[Math.floor(VOCABULARY.length * random() ** 3)]!;
-const text = (words: number) => Array.from({ length: words }, word).join(' ');
-
-const LABELS = ['alpha', 'beta', 'gamma', 'delta', 'tiny'];
-const FOLDERS = ['/work', '/work/db', '/home', '/home/cooking/bread', '/misc'];
-
-interface Seeded {
-  id: string;
-  label: string;
-  folder: string;
-}
-
+let corpus: LexicalCorpus;
 let db: TestDatabase;
-let runtime: ProjectionRuntime;
-const conversations: Seeded[] = [];
+let random: () => number;
+let pick: <T>(xs: readonly T[]) => T;
+let VOCABULARY: readonly string[];
 const params: Bm25Params = { k1: 0.9, b: 0.3 };
 
-/** Appends conversations' events in bulk (one INSERT per chunk, as a busy event store would hold them). */
-async function append(count: number, messagesPer: number, length: () => number, at: number): Promise<void> {
-  const rows: { stream: string; version: number; type: string; data: unknown }[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = randomUUID();
-    const stream = conversationStream(id);
-    // "tiny" is a label of a few conversations: a narrow filter.
-    const label = random() < 0.002 ? 'tiny' : pick(LABELS.slice(0, 4));
-    const folder = pick(FOLDERS);
-    conversations.push({ id, label, folder });
-    const time = (m: number) => new Date(at + i * 60_000 + m * 1000).toISOString();
-    rows.push({ stream, version: 1, type: 'ConversationStarted', data: { conversation_id: id, at: time(0), label, folder, importance_score: 1 + Math.floor(random() * 10), metadata: {} } });
-    const messages = Array.from({ length: messagesPer }, (_, m) => ({
-      id: randomUUID(), seq: m + 1, role: m % 2 ? 'assistant' : 'user', content: text(length()), timestamp: time(m + 1), metadata: {},
-    }));
-    rows.push({ stream, version: 2, type: 'MessagesAppended', data: { conversation_id: id, at: time(1), messages } });
-    let version = 3;
-    if (random() < 0.06) rows.push({ stream, version: version++, type: 'ConversationArchived', data: { conversation_id: id, at: time(20) } });
-    if (random() < 0.05) rows.push({ stream, version: version++, type: 'ConversationPinned', data: { conversation_id: id, at: time(21) } });
-  }
-  for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000);
-    await db.pool.query(
-      `insert into events (stream_id, stream_version, event_id, type, data)
-       select * from unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::jsonb[])`,
-      [chunk.map((r) => r.stream), chunk.map((r) => r.version), chunk.map(() => randomUUID()), chunk.map((r) => r.type), chunk.map((r) => JSON.stringify(r.data))],
-    );
-  }
-}
-
-/** Waits until both projections have applied every event. */
-async function caughtUp(): Promise<void> {
-  await until(
-    async () =>
-      (
-        await db.pool.query<{ done: boolean }>(
-          `select count(*) = 2 and bool_and(global_position = (select max(global_position) from events)) as done from projection_checkpoints where state = 'live'`,
-        )
-      ).rows[0]!.done,
-    120_000,
-    'the read model and the lexical projection',
-  );
-}
-
 beforeAll(async () => {
-  db = await createTestDatabase();
+  corpus = await createLexicalCorpus(2026);
+  ({ db, random, pick, vocabulary: VOCABULARY } = corpus);
   // 5,000 conversations × 10 messages: short turns mostly, some long answers.
-  await append(5000, 10, () => (random() < 0.15 ? 30 + Math.floor(random() * 60) : 1 + Math.floor(random() * 14)), Date.UTC(2025, 0, 1));
-  runtime = createProjectionRuntime({ pool: db.pool, url: db.url, logger: silentLogger, batchSize: 2000, pollIntervalMs: 100, lease: false }, [
-    readModelDefinition,
-    lexicalStatsDefinition,
-  ]);
-  await runtime.start();
-  await caughtUp();
+  await corpus.append(5000, 10, () => (random() < 0.15 ? 30 + Math.floor(random() * 60) : 1 + Math.floor(random() * 14)), Date.UTC(2025, 0, 1));
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  await db?.drop();
+  await corpus?.close();
 });
 
 /** A random filter of each kind in turn: none (not archived), archived too, archived only, one conversation, labels small and large, folders, role, time, pinned, importance, and mixes. */
 function filterAt(i: number): SearchFilters {
-  const c = pick(conversations);
+  const c = pick(corpus.conversations);
   const kinds: (() => SearchFilters)[] = [
     () => ({}),
     () => ({ include_archived: true }),
@@ -184,8 +111,7 @@ describe('top-k BM25 at 50,000 messages', () => {
   it('stays exact after avgdl drifts far from the postings reference', { timeout: 300_000 }, async () => {
     const before = (await db.pool.query<{ avgdl: number; ref: number }>('select total_len::float8 / docs as avgdl, avgdl_ref as ref from lexical_totals')).rows[0]!;
     // Long documents: avgdl grows well past the reference the postings were ordered with.
-    await append(400, 10, () => 150 + Math.floor(random() * 150), Date.UTC(2025, 6, 1));
-    await caughtUp();
+    await corpus.append(400, 10, () => 150 + Math.floor(random() * 150), Date.UTC(2025, 6, 1));
     const after = (await db.pool.query<{ avgdl: number; ref: number }>('select total_len::float8 / docs as avgdl, avgdl_ref as ref from lexical_totals')).rows[0]!;
     expect(after.ref).toBe(before.ref);
     expect(after.avgdl).toBeGreaterThan(before.avgdl * 1.5);
