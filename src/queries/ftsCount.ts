@@ -4,9 +4,13 @@ import { joinsFor, QUERY_TERMS, resultConditions } from './lexicalTopK.js';
 import { Conditions } from './sql.js';
 
 /**
- * What a GIN count pays per posting of its terms against what the walk pays per posting it reads
- * (a lookup of the message's lexical document and conversation). The walk may read the sum of the
- * terms' document frequencies over this before the index would have been cheaper.
+ * What the walk pays per posting it reads (a lookup of the message's lexical document) over what a
+ * GIN count pays per posting of its terms: the walk may read the sum of the terms' document
+ * frequencies over this before the index would have been cheaper. Measured at 100,000 bench
+ * conversations (bench/ftsCount.ts, EXPLAIN ANALYZE): ~12–18 µs per probe, ~0.14 µs per posting,
+ * and the index also visits each match it counts (its row and conversation), as costly as a probe;
+ * at 100 two-word queries went to the index after a walk, at 50 every bench query walked (p50 0.67×
+ * the index's).
  */
 export const PROBE_COST = 50;
 // Postings of the rarest term the walk reads first to project how many it needs to reach the cap.
@@ -44,10 +48,13 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
   const pass = where.parts.length ? where.parts.join(' and ') : 'true';
   // Whether a posting's message holds every term and passes the filter: one lookup per posting, in
   // walk order (offset 0 keeps the planner from joining every document instead).
+  // Every live message is every lexical document (a deleted conversation's are removed with it): then
+  // the document alone answers, without its conversation.
+  const everyLive = filter.status === 'any' && [filter.role, filter.name, filter.from, filter.to].every((v) => v === undefined);
   const matches = (posting: string) => `
     cross join lateral (
-      select from lexical_docs d ${joinsFor(where, 'join')}
-       where d.message_id = ${posting}.message_id and d.terms @> (select array_agg(term) from terms) and ${pass} offset 0) x`;
+      select from lexical_docs d ${everyLive ? '' : joinsFor(where, 'join')}
+       where d.message_id = ${posting}.message_id and d.terms @> (select array_agg(term) from terms) and ${everyLive ? 'true' : pass} offset 0) x`;
   const postings = (limit: string) => `
     select p.message_id from lexical_postings p
      where p.term = (select term from rarest) and (select ok from conjunction)
@@ -68,12 +75,14 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
         select least((select df from rarest), ${cap} * sample.read / greatest(sample.hits, 0.5)) <= (select n from budget)
                or (select df from rarest) <= ${SAMPLE} as walk
           from sample),
-      walked as (${postings('(select n from budget)')}),
+      -- One past the budget: a walk that read no more than it came to the end of the rarest term's postings.
+      walked as (${postings('(select n + 1 from budget)')}),
       matched as (select from walked w ${matches('w')} limit ${cap}),
       tried as (select (select ok from conjunction) and (select walk from projected) as walk),
       decided as (
         select (select walk from tried)
-               and ((select count(*) from walked) < (select n from budget) or (select count(*) from matched) >= ${cap}) as walk)
+               -- The cap first: walked is read past the matches only when they fell short of it.
+               and ((select count(*) from matched) >= ${cap} or (select count(*) from walked) <= (select n from budget)) as walk)
       select case when (select walk from decided)
                   then (select count(*) from matched)
                   else (select count(*) from (

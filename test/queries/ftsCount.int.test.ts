@@ -110,4 +110,18 @@ describe('the full-text count', () => {
     const paths = await checkQueries(1_000_000);
     expect(sum(paths, 'walk, then index:')).toBeGreaterThan(5);
   });
+
+  it('leaves deleted conversations out, as the index does', { timeout: 300_000 }, async () => {
+    // The walk over every live message reads lexical documents alone: a deleted conversation's must be gone.
+    const word = corpus.vocabulary[0]!;
+    const before = await count({ status: 'any' }, word, null);
+    const holding = await corpus.db.pool.query<{ id: string }>(
+      `select distinct conversation_id::text as id from lexical_docs where terms @> array[$1]::text[] limit 40`, [word]);
+    await corpus.remove(holding.rows.map((r) => r.id));
+    const after = await count({ status: 'any' }, word, 100_000, 1);
+    expect(after.path).toBe('walk');
+    expect(after.n).toBe(await indexCount({ status: 'any' }, word, 100_000));
+    expect(after.n).toBeLessThan(before.n);
+    await checkQueries(1);
+  });
 });

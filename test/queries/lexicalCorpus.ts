@@ -35,6 +35,8 @@ export interface LexicalCorpus {
   conversations: SeededConversation[];
   /** Appends `count` conversations of `messagesPer` messages of `length()` words, timed from `at`, and waits until both projections applied them. */
   append(count: number, messagesPer: number, length: () => number, at: number): Promise<void>;
+  /** Deletes conversations (ConversationDeleted) and waits until both projections applied it. */
+  remove(ids: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,16 @@ export async function createLexicalCorpus(seed: number): Promise<LexicalCorpus> 
         ]);
         await runtime.start();
       }
+      await caughtUp();
+    },
+    async remove(ids) {
+      await db.pool.query(
+        `insert into events (stream_id, stream_version, event_id, type, data)
+         select s.stream, (select max(stream_version) + 1 from events e where e.stream_id = s.stream), gen_random_uuid(), 'ConversationDeleted',
+                jsonb_build_object('conversation_id', s.id, 'at', now())
+           from unnest($1::text[], $2::text[]) as s(stream, id)`,
+        [ids.map(conversationStream), ids],
+      );
       await caughtUp();
     },
     async close() {
