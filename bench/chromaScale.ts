@@ -5,7 +5,9 @@
  * restart (spawn → heartbeat → first query), single upserts (latency, the periodic index save),
  * write → searchable (upsert one, query filtered by its conversation until found), and queries.
  * `--dir` keeps the data between runs (load once, measure several settings; they are applied with
- * `modify` and a restart).
+ * `modify` and a restart). `--collection` measures a collection already in `--dir` (a copy of a bench
+ * corpus's Chroma directory, say) instead of loading one. Batch upserts of `--batch` new records
+ * measure the rate a catch-up or rebuild writes at.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,13 +33,17 @@ const opts = new Command('chroma-scale')
   .option('--skip-measure', 'only load')
   .option('--load-sync-threshold <n>', 'hnsw sync_threshold the collection is created with (loading)', '100000')
   .option('--metadata <kind>', 'full (ours), trimmed (no empty folder keys) or none', 'full')
+  .option('--collection <name>', 'measure this collection of --dir, loading nothing')
+  .option('--batches <n>', 'batch upserts to time', '5')
+  .option('--batch <n>', 'records per timed batch upsert (the projector writes chroma.batch_size)', '2000')
   .parse()
-  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string }>();
+  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string; collection?: string; batches: string; batch: string }>();
+if (opts.collection && !opts.dir) throw new Error('--collection names a collection of --dir');
 
 const N = Number(opts.vectors);
 const DIM = Number(opts.dim);
 const SEED = 42;
-const NAME = `scale_${DIM}`;
+const NAME = opts.collection ?? `scale_${DIM}`;
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const ms = (t: number) => Math.round(performance.now() - t);
 
@@ -159,6 +165,19 @@ async function measure(): Promise<void> {
   const u = summarize(upserts);
   log(`write → searchable (upsert + filtered query): p50 ${l.p50} p95 ${l.p95} ms (upsert alone p50 ${u.p50} p95 ${u.p95}) n ${l.n}`);
 
+  // Batch upserts of new records, one after another, as a catch-up or rebuild sends them.
+  const size = Number(opts.batch);
+  const batchSeconds: number[] = [];
+  for (let b = 0; b < Number(opts.batches); b++) {
+    const rs: ReturnType<typeof records> = [];
+    for (let i = 0; rs.length < size; i++) rs.push(...records(base + 800_000 + b * size + i));
+    const t = performance.now();
+    await upsert(col, rs.slice(0, size));
+    batchSeconds.push((performance.now() - t) / 1000);
+  }
+  const total = batchSeconds.reduce((a, x) => a + x, 0);
+  log(`batch upserts of ${size}: ${batchSeconds.map((x) => x.toFixed(2)).join(', ')} s; ${Math.round((size * batchSeconds.length) / total)} records/s`);
+
   const queries: number[] = [];
   const filtered: number[] = [];
   for (let i = 0; i < 30; i++) {
@@ -174,7 +193,7 @@ async function measure(): Promise<void> {
 }
 
 try {
-  await load();
+  if (!opts.collection) await load();
   if (!opts.skipMeasure) await measure();
 } finally {
   await chroma.stop();
