@@ -10,7 +10,8 @@ import { Conditions } from './sql.js';
  * conversations (bench/ftsCount.ts, EXPLAIN ANALYZE): ~12–18 µs per probe, ~0.14 µs per posting,
  * and the index also visits each match it counts (its row and conversation), as costly as a probe;
  * at 100 two-word queries went to the index after a walk, at 50 every bench query walked (p50 0.67×
- * the index's).
+ * the index's). With cold pages (caches dropped, PostgreSQL restarted) the walk's random document
+ * reads cost about twice the index's (median 106–112 ms against 50–58): not yet weighed here.
  */
 export const PROBE_COST = 50;
 // Postings of the rarest term the walk reads first to project how many it needs to reach the cap.
