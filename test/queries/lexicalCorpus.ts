@@ -4,7 +4,7 @@ import { conversationStream } from '../../src/domain/conversation/events.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { lexicalStatsDefinition } from '../../src/projections/lexicalStats.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createIsolatedTestDatabase, type TestDatabase } from '../support/database.js';
 import { silentLogger, until } from '../projections/helpers.js';
 
 // Pronounceable made-up words (stems of their own), drawn with a steep skew: a few are in most
@@ -21,7 +21,7 @@ export interface SeededConversation {
 }
 
 /**
- * A corpus for the lexical queries' tests, in a database of its own with the read model and the
+ * A corpus for the lexical queries' tests, on a PostgreSQL server of its own with the read model and the
  * lexical projection running on it: conversations of made-up words appended as events in bulk (one
  * INSERT per chunk, as a busy event store holds them), some archived, some pinned, "tiny" a label of
  * a few (a narrow filter).
@@ -47,7 +47,9 @@ export async function createLexicalCorpus(seed: number): Promise<LexicalCorpus> 
   const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)]!;
   const text = (words: number) => Array.from({ length: words }, word).join(' ');
   const conversations: SeededConversation[] = [];
-  const db = await createTestDatabase();
+  // A server of its own: projecting tens of thousands of messages in batches of 2,000 holds
+  // transactions open for seconds, and on a shared server every other file's gap-safe reads wait on them.
+  const db = await createIsolatedTestDatabase();
   let runtime: ProjectionRuntime | undefined;
 
   const insert = async (count: number, messagesPer: number, length: () => number, at: number) => {
