@@ -2,8 +2,8 @@
  * `npx tsx bench/ftsCount.ts <database-url> [probe-cost…]`: times the full-text count up to the cap
  * (src/queries/ftsCount.ts) for the bench's queries straight against a database, one client: the
  * service's count at each probe cost given (default: the service's), interleaved with the count
- * through the GIN index alone (a probe cost no walk meets), and prints p50/p95 with each query's
- * path and document frequencies.
+ * through the GIN index (a probe cost so high that only a rarest term of at most 64 postings is
+ * walked: none of the bench's), and prints p50/p95 with each query's path and document frequencies.
  */
 import pg from 'pg';
 import { queryAt } from './corpus.js';

@@ -1,5 +1,5 @@
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
-import { messageFilterConditions, narrowsConversations } from './messageFilter.js';
+import { messageFilterConditions, narrowsConversations, selectsEveryLiveMessage } from './messageFilter.js';
 import { joinsFor, QUERY_TERMS, resultConditions } from './lexicalTopK.js';
 import { Conditions } from './sql.js';
 
@@ -22,14 +22,15 @@ export interface FtsCountSql {
   values: unknown[];
 }
 
+/** Counts the messages `m` (with their conversation `c`) that meet `conditions`, up to `limit` (through the GIN index when they hold the query). */
+const countMessages = (conditions: string, limit: string) =>
+  `(select count(*) from (select from messages m join conversations c on c.id = m.conversation_id where ${conditions} limit ${limit}) s)`;
+
 /** How many messages pass the filter and match the query through the GIN index, up to `upTo` + 1 (null: all of them). */
 function indexCountSql(filter: MessageFilter, query: string, upTo: number | null): FtsCountSql {
   const where = resultConditions({ filter, query, syntax: 'websearch' }, new Conditions());
   const limit = where.param(upTo === null ? null : upTo + 1);
-  return {
-    text: `select count(*)::int as n, 'index' as path from (select from messages m join conversations c on c.id = m.conversation_id ${where.where} limit ${limit}) s`,
-    values: where.values,
-  };
+  return { text: `select ${countMessages(where.parts.join(' and '), limit)}::int as n, 'index' as path`, values: where.values };
 }
 
 /**
@@ -51,7 +52,7 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
   // walk order (offset 0 keeps the planner from joining every document instead).
   // Every live message is every lexical document (a deleted conversation's are removed with it): then
   // the document alone answers, without its conversation.
-  const everyLive = filter.status === 'any' && [filter.role, filter.name, filter.from, filter.to].every((v) => v === undefined);
+  const everyLive = selectsEveryLiveMessage(filter);
   const matches = (posting: string) => `
     cross join lateral (
       select from lexical_docs d ${everyLive ? '' : joinsFor(where, 'join')}
@@ -70,12 +71,11 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
       rarest as (select term, df from qt order by df, term limit 1),
       budget as (select ceil(coalesce(sum(df), 0) / ${where.param(probeCost)}::float8)::int as n from qt),
       sampled as (${postings(String(SAMPLE))}),
-      sample as (select (select count(*) from sampled) as read, (select count(*) from sampled s ${matches('s')}) as hits),
-      -- The postings the walk is projected to read: all of the rarest term's, or as many as the sample says reach the cap.
+      -- The postings the walk is projected to read: all of the rarest term's, or as many as the sample
+      -- says reach the cap (sampled only when the rarest term's postings outrun the budget).
       projected as (
-        select least((select df from rarest), ${cap} * sample.read / greatest(sample.hits, 0.5)) <= (select n from budget)
-               or (select df from rarest) <= ${SAMPLE} as walk
-          from sample),
+        select (select df from rarest) <= greatest((select n from budget), ${SAMPLE})
+               or ${cap} * (select count(*) from sampled) / greatest((select count(*) from sampled s ${matches('s')}), 0.5) <= (select n from budget) as walk),
       -- One past the budget: a walk that read no more than it came to the end of the rarest term's postings.
       walked as (${postings('(select n + 1 from budget)')}),
       matched as (select from walked w ${matches('w')} limit ${cap}),
@@ -86,9 +86,7 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
                and ((select count(*) from matched) >= ${cap} or (select count(*) from walked) <= (select n from budget)) as walk)
       select case when (select walk from decided)
                   then (select count(*) from matched)
-                  else (select count(*) from (
-                          select from messages m join conversations c on c.id = m.conversation_id
-                           where m.search @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1) and ${pass} limit ${cap}) s) end::int as n,
+                  else ${countMessages(`m.search @@ websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1) and ${pass}`, cap)} end::int as n,
              case when (select walk from decided) then 'walk' when (select walk from tried) then 'walk, then index' else 'index' end as path`,
     values: where.values,
   };

@@ -57,6 +57,10 @@ export function messageFilterConditions(f: MessageFilter, into: Conditions): Con
 export const narrowsConversations = (f: MessageFilter): boolean =>
   [f.conversationId, f.label, f.folder, f.folderTree, f.pinned, f.importanceMin, f.importanceMax].some((v) => v !== undefined);
 
+/** Whether the filter passes every message of every live (not deleted) conversation: no status, nothing named. */
+export const selectsEveryLiveMessage = (f: MessageFilter): boolean =>
+  f.status === 'any' && !narrowsConversations(f) && [f.role, f.name, f.from, f.to].every((v) => v === undefined);
+
 /**
  * How many conversations and messages the conversation-level part of a filter selects, counting at
  * most `conversations` + 1 conversations (from their message counts, never their messages);
