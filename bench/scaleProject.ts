@@ -1,7 +1,9 @@
 /**
- * `npx tsx bench/scaleProject.ts <database-url> [projection…]`: runs the named projections (default
- * read-model and lexical-stats) over a database's event log until each has caught up, and prints
- * each one's time and events/s. For databases seeded in bulk by bench/scaleSeed.ts.
+ * `npx tsx bench/scaleProject.ts <database-url> [--rebuild] [--batch N] [projection…]`: runs the named
+ * projections (default read-model and lexical-stats) over a database's event log until each has
+ * caught up, and prints each one's time and events/s. With --rebuild it then rebuilds each one
+ * blue/green, as `npm run replay` does, and prints the catch-up and the switch apart. For databases
+ * seeded in bulk by bench/scaleSeed.ts.
  */
 import pg from 'pg';
 import { createLogger } from '../src/logger.js';
@@ -9,13 +11,17 @@ import { createProjectionRuntime } from '../src/projections/index.js';
 import { readModelDefinition } from '../src/projections/readModel/index.js';
 import { lexicalStatsDefinition } from '../src/projections/lexicalStats.js';
 
-const [url, ...names] = process.argv.slice(2);
-if (!url) throw new Error('usage: scaleProject.ts <database-url> [projection…]');
+const args = process.argv.slice(2);
+const rebuild = args.includes('--rebuild');
+const batchAt = args.indexOf('--batch');
+const batchSize = batchAt >= 0 ? Number(args[batchAt + 1]) : 500;
+const [url, ...names] = args.filter((a, i) => !a.startsWith('--') && (batchAt < 0 || i !== batchAt + 1));
+if (!url) throw new Error('usage: scaleProject.ts <database-url> [--rebuild] [--batch N] [projection…]');
 const all = [readModelDefinition, lexicalStatsDefinition];
 const definitions = names.length > 0 ? all.filter((d) => names.includes(d.name)) : all;
 const pool = new pg.Pool({ connectionString: url, max: 8 });
 const head = Number((await pool.query<{ n: string }>('select coalesce(max(global_position), 0) as n from events')).rows[0]!.n);
-const runtime = createProjectionRuntime({ pool, url, logger: createLogger('warn'), batchSize: 1000, pollIntervalMs: 200, lease: false }, definitions);
+const runtime = createProjectionRuntime({ pool, url, logger: createLogger('warn'), batchSize, pollIntervalMs: 200, lease: false }, definitions);
 const started = performance.now();
 await runtime.start();
 const done = new Map<string, number>();
@@ -29,6 +35,23 @@ while (done.size < definitions.length) {
   }
   process.stdout.write(`${((performance.now() - started) / 1000).toFixed(0)} s: ${rows.map((r) => `${r.name} ${r.global_position}/${head}`).join(', ')}\n`);
   await new Promise((r) => setTimeout(r, 5000));
+}
+if (rebuild) {
+  for (const definition of definitions) {
+    const started = performance.now();
+    const { version } = await runtime.rebuild(definition.name);
+    let caughtUp: number | undefined;
+    for (;;) {
+      const { rows } = await pool.query<{ state: string; global_position: string }>(
+        `select state, global_position from projection_checkpoints where name = $1 and version = $2`, [definition.name, version]);
+      const row = rows[0];
+      if (caughtUp === undefined && row && Number(row.global_position) >= head) caughtUp = (performance.now() - started) / 1000;
+      if (row?.state === 'live') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(`${definition.name} rebuilt (v${version}): ${head} events, caught up in ${caughtUp?.toFixed(1)} s, live after ${seconds.toFixed(1)} s (${Math.round(head / seconds)} events/s)\n`);
+  }
 }
 await runtime.stop();
 await pool.end();

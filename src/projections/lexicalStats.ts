@@ -26,7 +26,23 @@ export const lexicalTables = (version: number) => ({
   docs: `lex_v${version}_docs`,
   totals: `lex_v${version}_totals`,
   postings: `lex_v${version}_postings`,
+  /** A rebuild's messages as they arrive, parsed in bulk once it has caught up (see `prepare`). */
+  staged: `lex_v${version}_staged`,
+  /** `parsedSql` as a function, which parallel workers can run. */
+  parse: `lex_v${version}_parse`,
 });
+
+/**
+ * A text's lexemes (sorted), the tf of each and its length in lexemes, as columns `terms`, `tfs`
+ * and `len` of one row: the one definition of a lexical document, for a live batch and a bulk build.
+ */
+const parsedSql = (content: string) =>
+  `select coalesce(array_agg(lexeme), '{}') as terms, coalesce(array_agg(coalesce(array_length(positions, 1), 1)), '{}') as tfs,
+          coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::int as len
+     from unnest(to_tsvector('${TEXT_SEARCH_CONFIG}', ${content}))`;
+
+// Advisory-lock namespace: a rebuild's staged batches and its bulk build take turns.
+const BUILD_LOCK = 7_431_005;
 
 /** The views queries read, each pointing at the live version's table. */
 export const LEXICAL_VIEWS = { terms: 'lexical_terms', docs: 'lexical_docs', totals: 'lexical_totals', postings: 'lexical_postings' } as const;
@@ -41,12 +57,84 @@ async function createTables(client: pg.PoolClient, version: number, orderIndex: 
   if (orderIndex) await createOrderIndex(client, version);
 }
 
+/**
+ * A rebuild from the log starts with its messages staged, unparsed: one heap row each, where a parsed
+ * document costs a text search parse, a posting per lexeme and the statistics. `prepare` then parses
+ * them all at once, in parallel workers, and builds the tables in bulk.
+ */
+async function createStaged(client: pg.PoolClient, version: number): Promise<void> {
+  const t = lexicalTables(version);
+  await client.query(`
+    create table if not exists ${t.staged} (message_id uuid primary key, conversation_id uuid not null, content text not null);
+    create index if not exists ${t.staged}_conversation_idx on ${t.staged} (conversation_id);
+    -- Parallel safe, and costly enough that the planner hands it to workers.
+    create or replace function ${t.parse}(content text, out terms text[], out tfs integer[], out len integer)
+      immutable parallel safe cost 1000 language sql as $$ ${parsedSql('content')} $$;`);
+}
+
+const exists = async (client: pg.PoolClient, table: string): Promise<boolean> =>
+  (await client.query<{ t: string | null }>('select to_regclass($1) as t', [table])).rows[0]?.t != null;
+
+/**
+ * A version's tables as a live one has them: built from its staged messages if it has any, with the
+ * postings' order index. Idempotent: after a failed switch, a second call finds little to do.
+ */
+async function readyTables(client: pg.PoolClient, version: number): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1, $2)', [BUILD_LOCK, version]);
+  if (await exists(client, lexicalTables(version).staged)) await buildFromStaged(client, version);
+  await createTables(client, version, true);
+}
+
+/** Stages a batch of a rebuild: appended messages as they are, removed conversations' messages deleted. */
+async function stageLexical(client: pg.PoolClient, version: number, events: RecordedEvent[]): Promise<void> {
+  const t = lexicalTables(version);
+  for (const step of foldLexical(events)) {
+    if (step.kind === 'add') {
+      await client.query(
+        `insert into ${t.staged} (message_id, conversation_id, content) select * from unnest($1::uuid[], $2::uuid[], $3::text[]) on conflict (message_id) do nothing`,
+        [step.ids, step.conversations, step.texts],
+      );
+    } else {
+      await client.query(`delete from ${t.staged} where conversation_id = any($1::uuid[])`, [step.conversations]);
+    }
+  }
+}
+
+/**
+ * Builds a rebuilt version's tables from its staged messages in one transaction: documents parsed by
+ * parallel workers (create table as: an insert runs no parallel plan), then postings, statistics and
+ * totals from them, with the reference avgdl of the postings' order taken over every document.
+ * Equal to applying the same messages batch by batch, but for that avgdl. Later batches take the
+ * batch path (the staged table is gone).
+ */
+async function buildFromStaged(client: pg.PoolClient, version: number): Promise<void> {
+  const t = lexicalTables(version);
+  await client.query(`${MAINTENANCE}; set local jit = off`);
+  await client.query(`
+    create table ${t.docs} as
+      with parsed as materialized (select message_id, conversation_id, ${t.parse}(content) as p from ${t.staged})
+      select message_id, conversation_id, (p).len as len, (p).terms as terms, (p).tfs as tfs from parsed;
+    alter table ${t.docs} add primary key (message_id), alter column conversation_id set not null,
+      alter column len set not null, alter column terms set not null, alter column tfs set not null;`);
+  await createDataTables(client, version);
+  await client.query(`
+    update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), avg(len) filter (where len > 0) from ${t.docs});
+    insert into ${t.postings} (term, cost, message_id, tf, len)
+    select u.term, ${costSql('u.tf', 'd.len', `(select avgdl_ref from ${t.totals})`)}, d.message_id, u.tf, d.len
+      from ${t.docs} d cross join unnest(d.terms, d.tfs) as u(term, tf);
+    insert into ${t.terms} (term, df) select term, count(*) from ${t.docs}, unnest(terms) as term group by term;
+    drop table ${t.staged};
+    drop function ${t.parse};
+    analyze ${t.docs}; analyze ${t.terms};`);
+}
+
+/** Maintenance, not a request: the statement timeout (30 s by default) cut a million messages' sort on a slow machine, and every retry sorted again from the start. */
+const MAINTENANCE = `set local maintenance_work_mem = '256MB'; set local statement_timeout = 0`;
+
 /** The postings' order index, in one sort (a million messages: ~17 million postings, ~20 s). */
 async function createOrderIndex(client: pg.PoolClient, version: number): Promise<void> {
   const t = lexicalTables(version);
-  // Maintenance, not a request: the statement timeout (30 s by default) cut a million messages' sort
-  // on a slow machine, and every retry sorted again from the start.
-  await client.query(`set local maintenance_work_mem = '256MB'; set local statement_timeout = 0`);
+  await client.query(MAINTENANCE);
   await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
 }
 
@@ -81,14 +169,8 @@ async function isBuilding(client: pg.PoolClient, version: number): Promise<boole
 async function addDocs(client: pg.PoolClient, version: number, ids: string[], conversations: string[], texts: string[], indexed: boolean): Promise<void> {
   const t = lexicalTables(version);
   await client.query(
-    `with input as (
-       select id, cid, to_tsvector('${TEXT_SEARCH_CONFIG}', content) as tv from unnest($1::uuid[], $2::uuid[], $3::text[]) as d(id, cid, content)),
-     parsed as (
-       select input.id, input.cid, coalesce(a.terms, '{}') as terms, coalesce(a.tfs, '{}') as tfs, coalesce(a.len, 0)::int as len
-         from input cross join lateral (
-           select array_agg(lexeme) as terms, array_agg(coalesce(array_length(positions, 1), 1)) as tfs,
-                  sum(coalesce(array_length(positions, 1), 1)) as len
-             from unnest(input.tv)) a),
+    `with input as (select id, cid, content from unnest($1::uuid[], $2::uuid[], $3::text[]) as d(id, cid, content)),
+     parsed as (select input.id, input.cid, a.terms, a.tfs, a.len from input cross join lateral (${parsedSql('input.content')}) a),
      added as (
        insert into ${t.docs} (message_id, conversation_id, len, terms, tfs)
        select id, cid, len, terms, tfs from parsed
@@ -203,9 +285,19 @@ export const lexicalStatsProjector = (version: number): SqlProjector => {
     name: LEXICAL_STATS,
     version,
     handles: ['MessagesAppended', 'ConversationDeleted', 'ConversationPurged'],
-    setup: async (client) => createTables(client, version, !(await isBuilding(client, version))),
+    async setup(client) {
+      if (!(await isBuilding(client, version))) return createTables(client, version, true);
+      // A rebuild stages its messages until `prepare` has built its tables (present: built, or begun before staging was).
+      if (await exists(client, lexicalTables(version).docs)) return createTables(client, version, false);
+      await createStaged(client, version);
+    },
     apply: async (events, client) => {
       live ||= !(await isBuilding(client, version));
+      if (!live) {
+        // After a bulk build that ran meanwhile, the staged table is gone: this batch takes the batch path.
+        await client.query('select pg_advisory_xact_lock($1, $2)', [BUILD_LOCK, version]);
+        if (await exists(client, lexicalTables(version).staged)) return stageLexical(client, version, events);
+      }
       await applyLexicalStats(client, version, events, live);
     },
   };
@@ -215,17 +307,21 @@ export const lexicalStatsProjector = (version: number): SqlProjector => {
 export const lexicalStatsDefinition: ProjectionDefinition = {
   name: LEXICAL_STATS,
   create: lexicalStatsProjector,
-  // The order index is built once the rebuilt version has caught up, before the switch: built inside
-  // it, it held the live projector (and so every new write's searchability) for its whole sort.
-  prepare: (pool, version) => withTransaction(pool, (client) => createOrderIndex(client, version)),
+  // Once the rebuilt version has caught up, before the switch (built inside it, the tables held the
+  // live projector, and so every new write's searchability, for the whole build).
+  prepare: (pool, version) => withTransaction(pool, (client) => readyTables(client, version)),
   async activate(client, version) {
     const t = lexicalTables(version);
-    await createTables(client, version, true);
+    // Prepared already but for a switch that came first (the rebuild caught up between the two looks).
+    await readyTables(client, version);
     const views = Object.entries(LEXICAL_VIEWS) as [keyof typeof LEXICAL_VIEWS, string][];
     await client.query(views.map(([table, view]) => `drop view if exists ${view}; create view ${view} as select * from ${t[table]};`).join('\n'));
   },
   async drop(client, version) {
     const t = lexicalTables(version);
-    await client.query(`drop table if exists ${t.terms}; drop table if exists ${t.docs}; drop table if exists ${t.totals}; drop table if exists ${t.postings};`);
+    await client.query(
+      `drop table if exists ${t.terms}; drop table if exists ${t.docs}; drop table if exists ${t.totals}; drop table if exists ${t.postings};
+       drop table if exists ${t.staged}; drop function if exists ${t.parse};`,
+    );
   },
 };
