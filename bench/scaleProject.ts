@@ -28,7 +28,7 @@ const done = new Map<string, number>();
 while (done.size < definitions.length) {
   const { rows } = await pool.query<{ name: string; global_position: string }>(`select name, global_position from projection_checkpoints where state = 'live'`);
   for (const r of rows) {
-    if (!done.has(r.name) && Number(r.global_position) >= head) {
+    if (definitions.some((d) => d.name === r.name) && !done.has(r.name) && Number(r.global_position) >= head) {
       done.set(r.name, (performance.now() - started) / 1000);
       process.stdout.write(`${r.name}: ${head} events in ${done.get(r.name)!.toFixed(1)} s (${Math.round(head / done.get(r.name)!)} events/s)\n`);
     }

@@ -103,10 +103,20 @@ interface TermState {
   exhausted: boolean;
   /** Cost and id of the last posting read: the next read starts after it. */
   last: { cost: number; id: string } | undefined;
+  /** Every posting up to this cost has been read (a read capped by cost came back short): unseen ones cost more. */
+  floor: number | undefined;
+}
+
+/** One term's next read: postings after `after`, at most `limit`, none costing more than `until`. */
+export interface PostingRead {
+  term: number;
+  after: { cost: number; id: string } | undefined;
+  limit: number;
+  until?: number;
 }
 
 export type Step =
-  | { kind: 'read'; reads: { term: number; after: { cost: number; id: string } | undefined; limit: number }[] }
+  | { kind: 'read'; reads: PostingRead[] }
   | { kind: 'resolve'; ids: string[] }
   | { kind: 'done'; hits: Hit[] };
 
@@ -137,15 +147,19 @@ export class TopKSearch {
   postingsRead = 0;
   resolved = 0;
   rounds = 0;
+  cappedReads = 0;
 
   constructor(terms: readonly QueryTerm[], private readonly o: TopKOptions) {
     this.k = o.k;
     this.opts = { firstChunk: o.firstChunk ?? Math.max(8 * o.k, 1024), rareDf: o.rareDf ?? 2000, resolveChunk: o.resolveChunk ?? Math.max(4 * o.k, 256) };
-    this.terms = terms.map((t) => ({ idf: t.idf, df: t.df, read: 0, exhausted: t.df === 0, last: undefined }));
+    this.terms = terms.map((t) => ({ idf: t.idf, df: t.df, read: 0, exhausted: t.df === 0, last: undefined, floor: undefined }));
   }
 
-  /** Postings read for the reads asked: a term that returned fewer than asked is exhausted. */
-  addPostings(reads: { term: number; limit: number }[], postings: readonly Posting[]): void {
+  /**
+   * Postings read for the reads asked: a term that returned fewer than asked is exhausted, or, when
+   * its read was capped by cost, read up to that cost.
+   */
+  addPostings(reads: readonly PostingRead[], postings: readonly Posting[]): void {
     const got = new Array<number>(this.terms.length).fill(0);
     for (const p of postings) {
       got[p.term]!++;
@@ -161,7 +175,10 @@ export class TopKSearch {
     for (const r of reads) {
       const t = this.terms[r.term]!;
       t.read += got[r.term]!;
-      if (got[r.term]! < r.limit) t.exhausted = true;
+      if (got[r.term]! < r.limit) {
+        if (r.until === undefined || t.read >= t.df) t.exhausted = true;
+        else t.floor = r.until;
+      }
     }
     this.postingsRead += postings.length;
   }
@@ -186,13 +203,40 @@ export class TopKSearch {
     return this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
   }
 
+  /** The least cost a posting of the term not read yet can have (undefined: nothing read). */
+  private frontier(t: TermState): number | undefined {
+    if (t.last === undefined) return t.floor;
+    return t.floor === undefined ? t.last.cost : Math.max(t.last.cost, t.floor);
+  }
+
   /** What a term can still add to a message it has not shown (0 once exhausted). */
   private unseen(term: number, len: number | undefined): number {
     const t = this.terms[term]!;
     if (t.exhausted) return 0;
-    if (!t.last) return t.idf * (this.o.params.k1 + 1);
-    if (len === undefined) return t.idf * unseenWeightBound(t.last.cost, this.o.avgdl, this.o.params, this.o.order);
-    return t.idf * unseenWeightOf(len, t.last.cost, this.o.avgdl, this.o.params, this.o.order);
+    const cost = this.frontier(t);
+    if (cost === undefined) return t.idf * (this.o.params.k1 + 1);
+    if (len === undefined) return t.idf * unseenWeightBound(cost, this.o.avgdl, this.o.params, this.o.order);
+    return t.idf * unseenWeightOf(len, cost, this.o.avgdl, this.o.params, this.o.order);
+  }
+
+  /**
+   * The least cost c such that, with every open term read up to c, τ ≤ θ: reading further cannot
+   * tighten the bound past the k-th score known now (which only grows). Undefined when no cost gets
+   * there (an order that bounds nothing) or the bound is met already.
+   */
+  private targetCost(theta: number): number | undefined {
+    const open = this.terms.filter((t) => !t.exhausted);
+    const tauAt = (c: number) => open.reduce((s, t) => s + t.idf * unseenWeightBound(Math.max(c, this.frontier(t) ?? 0), this.o.avgdl, this.o.params, this.o.order), 0);
+    let lo = Math.min(...open.map((t) => this.frontier(t) ?? 0));
+    if (!(theta > 0) || tauAt(lo) <= theta) return undefined;
+    let hi = Math.max(lo, 1e-6) * 2;
+    for (let i = 0; tauAt(hi) > theta; i++, hi *= 2) if (i > 60) return undefined;
+    for (let i = 0; i < 60 && hi - lo > hi * 1e-12; i++) {
+      const mid = (lo + hi) / 2;
+      if (tauAt(mid) > theta) lo = mid;
+      else hi = mid;
+    }
+    return hi;
   }
 
   private bounds(c: Candidate): { low: number; high: number; known: boolean } {
@@ -239,12 +283,20 @@ export class TopKSearch {
       return { kind: 'resolve', ids: contenders.slice(0, this.opts.resolveChunk).map((c) => c.id) };
     }
     if (!exhausted && (tau > theta || contenders.length > 0)) {
-      const reads = this.terms.flatMap((t, term) => {
+      // Once the k-th score is known, a read goes no further than the cost at which the bound meets it
+      // (with flat impacts the chunks overshot it 2–3 times at k = 100), and skips a term already there.
+      const until = passing.length >= this.k ? this.targetCost(theta) : undefined;
+      const reads = this.terms.flatMap((t, term): PostingRead[] => {
         if (t.exhausted) return [];
         const limit = t.df <= this.opts.rareDf ? t.df + 1 : Math.max(this.opts.firstChunk, 3 * t.read);
-        return [{ term, after: t.last, limit }];
+        if (until === undefined || t.last === undefined) return [{ term, after: t.last, limit }];
+        return (this.frontier(t) ?? 0) < until ? [{ term, after: t.last, limit, until }] : [];
       });
-      return { kind: 'read', reads };
+      if (reads.length > 0) {
+        this.cappedReads += reads.filter((r) => r.until !== undefined).length;
+        return { kind: 'read', reads };
+      }
+      return { kind: 'read', reads: this.terms.flatMap((t, term) => (t.exhausted ? [] : [{ term, after: t.last, limit: Math.max(this.opts.firstChunk, 3 * t.read) }])) };
     }
     return { kind: 'done', hits: passing.slice(0, this.k) };
   }

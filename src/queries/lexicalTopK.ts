@@ -37,6 +37,8 @@ export interface LexicalTopK {
   postingsRead: number;
   resolved: number;
   rounds: number;
+  /** Reads the walk capped at the cost where its bound meets the k-th score. */
+  cappedReads: number;
 }
 
 /**
@@ -122,10 +124,10 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
 
 const READ_SQL = `
   select r.i as term, p.message_id::text as id, p.tf, p.len, p.cost
-    from unnest($1::text[], $2::float8[], $3::uuid[], $4::int[], $5::int[]) as r(term, cost, id, lim, i)
+    from unnest($1::text[], $2::float8[], $3::uuid[], $4::int[], $5::int[], $6::float8[]) as r(term, cost, id, lim, i, until)
     cross join lateral (
       select message_id, tf, len, cost from lexical_postings p
-       where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id)
+       where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id) and p.cost <= r.until
        order by p.cost, p.message_id limit r.lim) p`;
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';
@@ -232,7 +234,7 @@ async function firstStatement(client: pg.PoolClient, input: LexicalTopKInput, fi
   // The scores are ours (bm25.ts): SQL's only chose the rows.
   const docs: ResolvedDoc[] = row.hits.map(([id, len, tfs]) => ({ id, len, tfs, pass: true }));
   const postings = stats.terms.reduce((sum, t) => sum + t.df, 0);
-  return { stats, answer: { hits: bestOf(docs, stats.terms, stats.avgdl, params, k), path: 'few' as const, postingsRead: postings, resolved: docs.length, rounds: 1 } };
+  return { stats, answer: { hits: bestOf(docs, stats.terms, stats.avgdl, params, k), path: 'few' as const, postingsRead: postings, resolved: docs.length, rounds: 1, cappedReads: 0 } };
 }
 
 async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<LexicalTopK> {
@@ -242,7 +244,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   const first = await firstStatement(client, input, filter, input.filter.conversationId !== undefined ? STATS_ONLY : (input.fewPostings ?? FEW_POSTINGS));
   if (first.answer) return first.answer;
   const stats = first.stats;
-  if (!stats) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0 };
+  if (!stats) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0, cappedReads: 0 };
   const { terms, names, avgdl } = stats;
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
 
@@ -250,14 +252,14 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   if (size) {
     if (size.conversations <= NARROW_CONVERSATIONS && size.messages <= NARROW_MESSAGES) {
       const docs = await resolveRows(narrowSql(names, filter));
-      return { hits: bestOf(docs, terms, avgdl, params, k), path: 'narrow', postingsRead: 0, resolved: docs.length, rounds: 1 };
+      return { hits: bestOf(docs, terms, avgdl, params, k), path: 'narrow', postingsRead: 0, resolved: docs.length, rounds: 1, cappedReads: 0 };
     }
   }
 
   const search = new TopKSearch(terms, { k, params, avgdl, order: { ...REFERENCE, avgdl: stats.avgdlRef } });
   for (;;) {
     const step = search.next();
-    if (step.kind === 'done') return { hits: step.hits, path: 'postings', postingsRead: search.postingsRead, resolved: search.resolved, rounds: search.rounds };
+    if (step.kind === 'done') return { hits: step.hits, path: 'postings', postingsRead: search.postingsRead, resolved: search.resolved, rounds: search.rounds, cappedReads: search.cappedReads };
     if (search.postingsRead > MAX_POSTINGS || search.rounds > MAX_ROUNDS) break;
     if (step.kind === 'resolve') {
       search.addResolved(step.ids, await resolveRows(resolveSql(step.ids, names, filter)));
@@ -268,13 +270,14 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
         step.reads.map((r) => r.after?.id ?? NO_ID),
         step.reads.map((r) => r.limit),
         step.reads.map((r) => r.term),
+        step.reads.map((r) => r.until ?? 'Infinity'),
       ]);
       search.addPostings(step.reads, rows);
     }
   }
   // The last resort: every message that has a query term, scored exactly.
   const docs = await resolveRows(exactScanSql(names, filter));
-  return { hits: bestOf(docs, terms, avgdl, params, k), path: 'scan', postingsRead: search.postingsRead, resolved: docs.length, rounds: search.rounds };
+  return { hits: bestOf(docs, terms, avgdl, params, k), path: 'scan', postingsRead: search.postingsRead, resolved: docs.length, rounds: search.rounds, cappedReads: search.cappedReads };
 }
 
 /**
@@ -292,7 +295,7 @@ function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>)
  * (`fewPostings`), else by walking the postings.
  */
 export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> {
-  if (input.k <= 0) return okAsync({ hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 0 });
+  if (input.k <= 0) return okAsync({ hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 0, cappedReads: 0 });
   return inSnapshot(pool, (client) => run(client, input));
 }
 

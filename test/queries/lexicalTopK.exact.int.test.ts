@@ -82,7 +82,7 @@ async function checkQueries(count: number): Promise<Record<string, number>> {
     for (const fewPostings of [undefined, 0]) {
       const t0 = performance.now();
       const got = (await lexicalTopK(db.pool, { query, filter, k, params, fewPostings }))._unsafeUnwrap();
-      if (process.env.SEKHA_TEST_TIMING) console.log(`${(performance.now() - t0).toFixed(1)} ms ${got.path} read ${got.postingsRead} resolved ${got.resolved} rounds ${got.rounds} k ${k} "${query}" ${JSON.stringify(filters)}`);
+      if (process.env.SEKHA_TEST_TIMING) console.log(`${(performance.now() - t0).toFixed(1)} ms ${got.path} read ${got.postingsRead} (capped reads ${got.cappedReads}) resolved ${got.resolved} rounds ${got.rounds} k ${k} "${query}" ${JSON.stringify(filters)}`);
       try {
         expectSameTopK(got.hits, want);
       } catch (e) {
@@ -90,6 +90,7 @@ async function checkQueries(count: number): Promise<Record<string, number>> {
       }
       const key = fewPostings === 0 ? `walk:${got.path}` : got.path;
       paths[key] = (paths[key] ?? 0) + 1;
+      if (got.cappedReads > 0) paths.capped = (paths.capped ?? 0) + 1;
     }
   }
   return paths;
@@ -106,6 +107,8 @@ describe('top-k BM25 at 50,000 messages', () => {
     expect(paths['walk:postings']).toBeGreaterThan(100);
     expect(paths['walk:narrow']).toBeGreaterThan(10);
     expect((paths.scan ?? 0) + (paths['walk:scan'] ?? 0)).toBe(0);
+    // Reads capped at the cost where the bound meets the k-th score are among them.
+    expect(paths.capped).toBeGreaterThan(10);
   });
 
   it('stays exact after avgdl drifts far from the postings reference', { timeout: 300_000 }, async () => {
