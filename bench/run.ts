@@ -15,6 +15,7 @@ import pg from 'pg';
 import { BENCH_EMBEDDING_MODEL } from './embedderServer.js';
 import { appendBaselines, bareHonoBaseline, peerBaseline } from './baselines.js';
 import { conversationAt, queryAt } from './corpus.js';
+import { readRows } from './readRows.js';
 import { benchDatabase } from './database.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { writeReport, type BenchReport, type SizeReport } from './report.js';
@@ -291,13 +292,9 @@ async function benchSize(size: number): Promise<SizeReport> {
       ...(seeding ? { corpus_reused: true } : {}),
       conversations_measured: await storedConversations(svc),
     };
-    const queries = (body: (i: number) => unknown, path: string) => Array.from({ length: 20 }, (_, i) => ({ method: 'POST' as const, path, body: body(i) }));
     report.rows['health check'] = await row(svc, 'health check', [{ method: 'GET', path: '/health' }]);
     report.rows['list conversations'] = await row(svc, 'list conversations', [{ method: 'GET', path: '/api/v1/conversations?page_size=20' }]);
-    report.rows['full-text search'] = await row(svc, 'full-text search', queries((i) => ({ query: q(i), limit: 10 }), '/api/v1/search/fts'));
-    report.rows['semantic search (warm)'] = await row(svc, 'semantic search (warm)', queries((i) => ({ query: q(i), limit: 10, mode: 'semantic' }), '/api/v1/query'));
-    report.rows['hybrid search'] = await row(svc, 'hybrid search', queries((i) => ({ query: q(i), limit: 10, mode: 'hybrid' }), '/api/v1/query'));
-    report.rows['context assembly'] = await row(svc, 'context assembly', queries((i) => ({ query: q(i), context_budget: 2000 }), '/api/v1/context/assemble'));
+    for (const { name, requests } of readRows(seed)) report.rows[name] = await row(svc, name, requests);
     report.rows['create conversation'] = await row(svc, 'create conversation', [
       { method: 'POST', path: '/api/v1/conversations', body: { label: 'bench', folder: '/bench/writes', messages: [{ role: 'user', content: 'a new conversation from the benchmark' }] } },
     ]);
