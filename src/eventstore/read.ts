@@ -27,9 +27,20 @@ export function readStream(
 }
 
 /**
+ * The gap-safe horizon, as an SQL expression: the oldest transaction still running that may write
+ * events, or the snapshot's xmax when none is. Every event below it is committed and visible. A
+ * registered maintenance transaction (`withMaintenanceTransaction`) writes none and is not waited for;
+ * without one this is the snapshot's xmin.
+ */
+export const SAFE_HORIZON_SQL = `(select coalesce(
+     (select min(x) from pg_snapshot_xip(s.snap) as x where not exists (select 1 from maintenance_transactions m where m.transaction_id = x)),
+     pg_snapshot_xmax(s.snap))
+   from (select pg_current_snapshot() as snap) s)`;
+
+/**
  * Events of all streams after `after`, in (transaction_id, global_position) order.
- * Only transactions below the oldest still running are read, so an event written by a transaction
- * that commits later is never skipped: a reader waits for it instead.
+ * Only transactions below the oldest still running (that may write events) are read, so an event
+ * written by a transaction that commits later is never skipped: a reader waits for it instead.
  */
 export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: number): ResultAsync<RecordedEvent[], ReadError> {
   return ResultAsync.fromPromise(
@@ -37,7 +48,7 @@ export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: num
       .query<EventRow>(
         `select ${EVENT_COLUMNS} from events
           where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-            and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            and transaction_id < ${SAFE_HORIZON_SQL}
           -- Qualified: a bare name would sort by the text alias of EVENT_COLUMNS ('1000' < '999').
           order by events.transaction_id, events.global_position
           limit $3`,
@@ -50,13 +61,13 @@ export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: num
 
 /**
  * Where "now" is for a reader of `readAll`: every event at or before it is committed and visible.
- * Transactions still running all have ids at or above the snapshot's xmin, so reading after
- * (xmin, 0) skips nothing that commits later (at worst a few events committed just before it come too).
+ * Transactions still running that may write events all have ids at or above the horizon, so reading
+ * after (horizon, 0) skips nothing that commits later (at worst a few events committed just before it come too).
  */
 export function readHorizon(db: pg.Pool | pg.PoolClient): ResultAsync<Position, ReadError> {
   return ResultAsync.fromPromise(
     db
-      .query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin')
+      .query<{ xmin: string }>(`select ${SAFE_HORIZON_SQL}::text as xmin`)
       .then((r) => ({ transactionId: BigInt(r.rows[0]!.xmin), globalPosition: 0 })),
     unavailable,
   );

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { withTransaction } from '../db/transaction.js';
 import { lexicalDocument, loggedChange, TEXT_SEARCH_CONFIG, textOf } from '../domain/conversation/index.js';
 import type { RecordedEvent } from '../eventstore/index.js';
+import { withMaintenanceTransaction } from './maintenance.js';
 import type { ProjectionDefinition, SqlProjector } from './types.js';
 
 /**
@@ -308,8 +308,9 @@ export const lexicalStatsDefinition: ProjectionDefinition = {
   name: LEXICAL_STATS,
   create: lexicalStatsProjector,
   // Once the rebuilt version has caught up, before the switch (built inside it, the tables held the
-  // live projector, and so every new write's searchability, for the whole build).
-  prepare: (pool, version) => withTransaction(pool, (client) => readyTables(client, version)),
+  // live projector, and so every new write's searchability, for the whole build); in a maintenance
+  // transaction, which the projectors' reads of the log do not wait for.
+  prepare: (pool, version) => withMaintenanceTransaction(pool, `${LEXICAL_STATS} v${version} build`, (client) => readyTables(client, version)),
   async activate(client, version) {
     const t = lexicalTables(version);
     // Prepared already but for a switch that came first (the rebuild caught up between the two looks).

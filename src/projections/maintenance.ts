@@ -1,0 +1,31 @@
+import pg from 'pg';
+import { withTransaction } from '../db/transaction.js';
+
+/**
+ * Runs `fn` in one transaction that gap-safe readers of the log do not wait for (see
+ * SAFE_HORIZON_SQL): for long maintenance, such as a rebuild's bulk build, that must not hold every
+ * projector back while it runs. `fn` must write no events. The transaction's id is registered from a
+ * connection of its own (committed at once, so readers see it; a pool of one would wait on itself)
+ * before `fn` runs, and removed once it has ended.
+ */
+export async function withMaintenanceTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const registrar = new pg.Client(pool.options);
+  await registrar.connect();
+  let id: string | undefined;
+  try {
+    await registrar.query('set statement_timeout = 0');
+    return await withTransaction(pool, async (client) => {
+      id = (await client.query<{ id: string }>('select pg_current_xact_id()::text as id')).rows[0]!.id;
+      // Rows of maintenance that ended without removing its row (a crash) go with the next one.
+      await registrar.query(
+        `with gone as (delete from maintenance_transactions where transaction_id < pg_snapshot_xmin(pg_current_snapshot()))
+         insert into maintenance_transactions (transaction_id, what) values ($1::text::xid8, $2)`,
+        [id, what],
+      );
+      return fn(client);
+    });
+  } finally {
+    if (id !== undefined) await registrar.query('delete from maintenance_transactions where transaction_id = $1::text::xid8', [id]).catch(() => {});
+    await registrar.end().catch(() => {});
+  }
+}
