@@ -6,6 +6,7 @@
  * seeded in bulk by bench/scaleSeed.ts.
  */
 import pg from 'pg';
+import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { createProjectionRuntime } from '../src/projections/index.js';
 import { readModelDefinition } from '../src/projections/readModel/index.js';
@@ -20,6 +21,8 @@ if (!url) throw new Error('usage: scaleProject.ts <database-url> [--rebuild] [--
 const all = [readModelDefinition, lexicalStatsDefinition];
 const definitions = names.length > 0 ? all.filter((d) => names.includes(d.name)) : all;
 const pool = new pg.Pool({ connectionString: url, max: 8 });
+// As the service does at start: a database seeded by an older build lacks the newer tables.
+await migrate(pool);
 const head = Number((await pool.query<{ n: string }>('select coalesce(max(global_position), 0) as n from events')).rows[0]!.n);
 const runtime = createProjectionRuntime({ pool, url, logger: createLogger('warn'), batchSize, pollIntervalMs: 200, lease: false }, definitions);
 const started = performance.now();
