@@ -5,7 +5,7 @@ import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/i
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
 import { filterScope, messageFilterConditions } from './messageFilter.js';
 import type { ApiError } from '../http/errors.js';
-import { Conditions, queryError } from './sql.js';
+import { Conditions, queryError, retryingDeadlocks } from './sql.js';
 import { withTransaction } from '../db/transaction.js';
 
 
@@ -286,7 +286,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
  * cutting through it.
  */
 function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
-  return ResultAsync.fromPromise(withTransaction(pool, fn, 'begin isolation level repeatable read read only'), queryError);
+  return ResultAsync.fromPromise(retryingDeadlocks(() => withTransaction(pool, fn, 'begin isolation level repeatable read read only')), queryError);
 }
 
 /**

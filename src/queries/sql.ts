@@ -8,9 +8,25 @@ import { apiError, unavailable, type ApiError } from '../http/errors.js';
  */
 export function readQuery<R extends pg.QueryResultRow>(pool: pg.Pool, text: string, values: unknown[] = []): ResultAsync<R[], ApiError> {
   return ResultAsync.fromPromise(
-    pool.query<R>(text, values).then((r) => r.rows),
+    retryingDeadlocks(() => pool.query<R>(text, values).then((r) => r.rows)),
     queryError,
   );
+}
+
+/**
+ * Runs a read again when PostgreSQL chose it as a deadlock's victim (40P01), twice at most. A
+ * blue/green switch replaces the views a query reads one by one, in an order no query can share
+ * with all the others; a read holding one view while it waits for the next can deadlock with it.
+ * A read has nothing to undo, and the switch has committed by the time it runs again.
+ */
+export async function retryingDeadlocks<T>(read: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '40P01' || attempt >= attempts) throw e;
+    }
+  }
 }
 
 /** A failed read query as an ApiError: a value Postgres cannot take is a 400, anything else a 503. */
