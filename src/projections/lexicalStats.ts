@@ -44,8 +44,13 @@ const parsedSql = (content: string) =>
 // Advisory-lock namespace: a rebuild's staged batches and its bulk build take turns.
 const BUILD_LOCK = 7_431_005;
 
-/** The views queries read, each pointing at the live version's table. */
-export const LEXICAL_VIEWS = { terms: 'lexical_terms', docs: 'lexical_docs', totals: 'lexical_totals', postings: 'lexical_postings' } as const;
+/**
+ * The views queries read, each pointing at the live version's table, in the order queries lock them
+ * (the top-k's first statement: totals, terms, postings, documents; the count walk: terms, postings,
+ * documents). The switch replaces them in this order too: in another, a search holding one view and
+ * waiting for the next deadlocked with it.
+ */
+export const LEXICAL_VIEWS = { totals: 'lexical_totals', terms: 'lexical_terms', postings: 'lexical_postings', docs: 'lexical_docs' } as const;
 
 /**
  * Creates one version's tables. The postings' order index comes with them for a live version; a

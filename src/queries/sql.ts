@@ -15,9 +15,10 @@ export function readQuery<R extends pg.QueryResultRow>(pool: pg.Pool, text: stri
 
 /**
  * Runs a read again when PostgreSQL chose it as a deadlock's victim (40P01), twice at most. A
- * blue/green switch replaces the views a query reads one by one, in an order no query can share
- * with all the others; a read holding one view while it waits for the next can deadlock with it.
- * A read has nothing to undo, and the switch has committed by the time it runs again.
+ * blue/green switch replaces the views a query reads one by one; a read that holds one view while it
+ * waits for the next deadlocks with it unless both take them in one order (LEXICAL_VIEWS keeps the
+ * lexical ones in the order today's queries lock them; a query written later may not). A read has
+ * nothing to undo, and the switch has committed by the time it runs again.
  */
 export async function retryingDeadlocks<T>(read: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
