@@ -5,6 +5,7 @@
  * blue/green, as `npm run replay` does, and prints the catch-up and the switch apart. For databases
  * seeded in bulk by bench/scaleSeed.ts.
  */
+import { Command } from 'commander';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
@@ -12,12 +13,15 @@ import { createProjectionRuntime } from '../src/projections/index.js';
 import { readModelDefinition } from '../src/projections/readModel/index.js';
 import { lexicalStatsDefinition } from '../src/projections/lexicalStats.js';
 
-const args = process.argv.slice(2);
-const rebuild = args.includes('--rebuild');
-const batchAt = args.indexOf('--batch');
-const batchSize = batchAt >= 0 ? Number(args[batchAt + 1]) : 500;
-const [url, ...names] = args.filter((a, i) => !a.startsWith('--') && (batchAt < 0 || i !== batchAt + 1));
-if (!url) throw new Error('usage: scaleProject.ts <database-url> [--rebuild] [--batch N] [projection…]');
+const program = new Command()
+  .argument('<database-url>')
+  .argument('[projection...]', 'read-model, lexical-stats (default: both)')
+  .option('--rebuild', 'then rebuild each blue/green and time it')
+  .option('--batch <n>', 'events per projector batch (the service default)', '500')
+  .parse();
+const [url, names = []] = program.processedArgs as [string, string[] | undefined];
+const { rebuild, batch } = program.opts<{ rebuild?: boolean; batch: string }>();
+const batchSize = Number(batch);
 const all = [readModelDefinition, lexicalStatsDefinition];
 const definitions = names.length > 0 ? all.filter((d) => names.includes(d.name)) : all;
 const pool = new pg.Pool({ connectionString: url, max: 8 });

@@ -285,18 +285,22 @@ export class TopKSearch {
     if (!exhausted && (tau > theta || contenders.length > 0)) {
       // Once the k-th score is known, a read goes no further than the cost at which the bound meets it
       // (with flat impacts the chunks overshot it 2–3 times at k = 100), and skips a term already there.
+      const uncapped = this.terms.flatMap((t, term): PostingRead[] =>
+        t.exhausted ? [] : [{ term, after: t.last, limit: t.df <= this.opts.rareDf ? t.df + 1 : Math.max(this.opts.firstChunk, 3 * t.read) }],
+      );
       const until = passing.length >= this.k ? this.targetCost(theta) : undefined;
-      const reads = this.terms.flatMap((t, term): PostingRead[] => {
-        if (t.exhausted) return [];
-        const limit = t.df <= this.opts.rareDf ? t.df + 1 : Math.max(this.opts.firstChunk, 3 * t.read);
-        if (until === undefined || t.last === undefined) return [{ term, after: t.last, limit }];
-        return (this.frontier(t) ?? 0) < until ? [{ term, after: t.last, limit, until }] : [];
-      });
-      if (reads.length > 0) {
-        this.cappedReads += reads.filter((r) => r.until !== undefined).length;
-        return { kind: 'read', reads };
-      }
-      return { kind: 'read', reads: this.terms.flatMap((t, term) => (t.exhausted ? [] : [{ term, after: t.last, limit: Math.max(this.opts.firstChunk, 3 * t.read) }])) };
+      const capped =
+        until === undefined
+          ? []
+          : uncapped.flatMap((r): PostingRead[] => {
+              const t = this.terms[r.term]!;
+              if (t.last === undefined) return [r];
+              return (this.frontier(t) ?? 0) < until ? [{ ...r, until }] : [];
+            });
+      // Every open term already at the target can only come from rounding: read on as before.
+      const reads = capped.length > 0 ? capped : uncapped;
+      this.cappedReads += reads.filter((r) => r.until !== undefined).length;
+      return { kind: 'read', reads };
     }
     return { kind: 'done', hits: passing.slice(0, this.k) };
   }
