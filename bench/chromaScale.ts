@@ -33,11 +33,13 @@ const opts = new Command('chroma-scale')
   .option('--skip-measure', 'only load')
   .option('--load-sync-threshold <n>', 'hnsw sync_threshold the collection is created with (loading)', '100000')
   .option('--metadata <kind>', 'full (ours), trimmed (no empty folder keys) or none', 'full')
+  .option('--ef-construction <n>', 'hnsw ef_construction of a collection it creates (CONFIG.md: 200)', '200')
+  .option('--in-flight <n>', 'upserts in flight while loading (2 and 4 load slower than 1: Chroma takes them in turn)', '1')
   .option('--collection <name>', 'measure this collection of --dir, loading nothing')
   .option('--batches <n>', 'batch upserts to time', '5')
   .option('--batch <n>', 'records per timed batch upsert (the projector writes chroma.batch_size)', '2000')
   .parse()
-  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string; collection?: string; batches: string; batch: string }>();
+  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string; collection?: string; batches: string; batch: string; efConstruction: string; inFlight: string }>();
 if (opts.collection && !opts.dir) throw new Error('--collection names a collection of --dir');
 
 const N = Number(opts.vectors);
@@ -74,7 +76,7 @@ async function load(): Promise<void> {
   const col = await client.getOrCreateCollection({
     name: NAME,
     embeddingFunction: null,
-    configuration: { hnsw: { space: 'cosine', ef_construction: 200, ef_search: 100, max_neighbors: 16, sync_threshold: Number(opts.loadSyncThreshold) } },
+    configuration: { hnsw: { space: 'cosine', ef_construction: Number(opts.efConstruction), ef_search: 100, max_neighbors: 16, sync_threshold: Number(opts.loadSyncThreshold) } },
   });
   const have = await col.count();
   if (have >= N) {
@@ -83,7 +85,7 @@ async function load(): Promise<void> {
   }
   const batch = Number(opts.loadBatch);
   let conversation = Math.floor(have / 10);
-  let pending: Promise<unknown> = Promise.resolve();
+  const inflight: Promise<unknown>[] = [];
   const started = performance.now();
   let window = performance.now();
   let loaded = have;
@@ -92,8 +94,8 @@ async function load(): Promise<void> {
     const rs: ReturnType<typeof records> = [];
     while (rs.length < batch && conversation * 10 < N) rs.push(...records(conversation++));
     // The next batch is built while Chroma indexes the one before.
-    await pending;
-    pending = upsert(col, rs);
+    if (inflight.length >= Number(opts.inFlight)) await inflight.shift();
+    inflight.push(upsert(col, rs));
     loaded += rs.length;
     if (loaded - lastLog >= 50_000) {
       log(`  loaded ${loaded} / ${N}: last ${loaded - lastLog} at ${Math.round(((loaded - lastLog) * 1000) / (performance.now() - window))}/s`);
@@ -101,7 +103,7 @@ async function load(): Promise<void> {
       window = performance.now();
     }
   }
-  await pending;
+  await Promise.all(inflight);
   const seconds = (performance.now() - started) / 1000;
   log(`loaded ${N - have} vectors in ${seconds.toFixed(0)} s: ${Math.round((N - have) / seconds)}/s`);
 }

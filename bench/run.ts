@@ -19,7 +19,7 @@ import { readRows } from './readRows.js';
 import { benchDatabase } from './database.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { writeReport, type BenchReport, type SizeReport } from './report.js';
-import { runLoad } from './runLoad.js';
+import { runLoad, warmUp } from './runLoad.js';
 import { startBenchService, type BenchService } from './service.js';
 import { summarize } from './stats.js';
 import { firstSearchAfterReady, rebuildVectors } from './vectorBench.js';
@@ -125,7 +125,7 @@ async function waitForCatchUp(svc: BenchService, timeoutSeconds: number): Promis
 }
 
 /** Runs a load row unless its route is missing (then says so instead of measuring a 404). */
-async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<(LoadResult & { single: LoadResult }) | { unavailable: string }> {
+async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<(LoadResult & { single: LoadResult; warm_up: { ms: number; max: number; non2xx: number } }) | { unavailable: string }> {
   const probe = requests[0]!;
   const res = await fetch(`${svc.url}${probe.path}`, {
     method: probe.method,
@@ -133,12 +133,15 @@ async function row(svc: BenchService, name: string, requests: LoadSpec['requests
     ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
   });
   if (res.status === 404 || res.status === 405) return { unavailable: `${probe.method} ${probe.path} answered ${res.status}` };
+  // Each request once, untimed: a kept corpus's pages may be cold after the restart or an idle
+  // spell (the kernel reclaims idle page cache), and the row measures the service in steady use.
+  const warm = await warmUp(svc.url, requests);
   // One client first: the latency of a request on an otherwise idle service, which the guide's
   // targets are about; then `connections` clients: latency under saturation, and throughput.
   const single = await runLoad({ url: svc.url, connections: 1, durationSeconds: Math.max(2, Math.round(seconds / 2)), requests });
   const result = await runLoad({ url: svc.url, connections, durationSeconds: seconds, requests });
-  log(`  ${name.padEnd(26)} 1 client p50 ${single.p50} p95 ${single.p95} p99 ${single.p99} ms | ${connections} clients p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms ${result.rps} req/s non2xx ${result.non2xx + single.non2xx}`);
-  return { ...result, single };
+  log(`  ${name.padEnd(26)} warm-up ${warm.ms} ms (slowest ${warm.max}) | 1 client p50 ${single.p50} p95 ${single.p95} p99 ${single.p99} ms | ${connections} clients p50 ${result.p50} p95 ${result.p95} p99 ${result.p99} ms ${result.rps} req/s non2xx ${result.non2xx + single.non2xx}`);
+  return { ...result, single, warm_up: warm };
 }
 
 /** Time from a write's answer until a search finds it, `n` times. */
