@@ -127,13 +127,18 @@ export function startRunner(options: RunnerOptions): Runner {
 
   const hasPending = (): Promise<boolean> => hasEventsAfter(pool, position);
 
-  /** Who holds the oldest transaction open (for the alert; no query text: it may carry data). */
+  /**
+   * Who holds the readers back (for the alert; no query text: it may carry data): the session with
+   * the oldest transaction id that is not a registered maintenance transaction (those hold no one).
+   */
   async function oldestTransaction(): Promise<unknown> {
     const { rows } = await pool
       .query(
         `select pid, usename, application_name, state, extract(epoch from now() - xact_start)::int as open_seconds
-           from pg_stat_activity where backend_xid is not null or backend_xmin is not null
-          order by xact_start limit 1`,
+           from pg_stat_activity a
+          where backend_xid is not null
+            and not exists (select 1 from maintenance_transactions m where xid(m.transaction_id) = a.backend_xid)
+          order by age(backend_xid) desc limit 1`,
       )
       .catch(() => ({ rows: [] }));
     return rows[0];

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformExtras } from '../../src/app/platform.js';
 import { createLogger } from '../../src/logger.js';
+import { withMaintenanceTransaction } from '../../src/projections/maintenance.js';
 import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from '../../src/projections/runtime.js';
 import { until } from '../projections/helpers.js';
@@ -45,6 +46,18 @@ const projectedMessages = async () => (await t.db.pool.query<{ n: number }>('sel
 
 describe('a long-running transaction holding the xmin', () => {
   it('holds the projector back (lag rises, a warning names the session), then every event lands once', async () => {
+    // An older maintenance transaction holds no one back, so the warning must not name it.
+    let endMaintenance = () => {};
+    const maintenanceEnded = new Promise<void>((r) => (endMaintenance = r));
+    const maintenancePool = new pg.Pool({ connectionString: t.db.url, application_name: 'maintenance-holder', max: 1 });
+    maintenancePool.on('error', () => {});
+    let maintenanceStarted = () => {};
+    const maintenanceRunning = new Promise<void>((r) => (maintenanceStarted = r));
+    const maintenance = withMaintenanceTransaction(maintenancePool, 'held-back test', async () => {
+      maintenanceStarted();
+      await maintenanceEnded;
+    });
+    await maintenanceRunning;
     const holder = new pg.Client({ connectionString: t.db.url, application_name: 'xmin-holder' });
     await holder.connect();
     try {
@@ -68,6 +81,9 @@ describe('a long-running transaction holding the xmin', () => {
       expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     } finally {
       await holder.end();
+      endMaintenance();
+      await maintenance;
+      await maintenancePool.end();
     }
   });
 });
