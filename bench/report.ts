@@ -102,7 +102,8 @@ const SCALE_TARGETS: { name: string; unit: string; target: number; atMost: boole
   { name: 'write → searchable, fts p95', unit: 'ms', target: 100, atMost: true, read: (s) => writeToSearchableP95(s, 'fts') },
   { name: 'write → searchable, semantic p95', unit: 'ms', target: 500, atMost: true, read: (s) => writeToSearchableP95(s, 'semantic') },
   { name: 'lexical projection rebuilt from the log', unit: 'messages/s', target: 10_000, atMost: false, read: (s) => s.lexical_rebuild?.messages_per_second },
-  { name: 'vectors rebuilt', unit: 'texts/s', target: 2_000, atMost: false, read: (s) => s.vector_rebuild?.texts_per_second },
+  // "Model time aside" (the issue's words): the embedder's seconds are taken off when the run recorded them.
+  { name: 'vectors rebuilt (model time aside where recorded)', unit: 'texts/s', target: 2_000, atMost: false, read: (s) => s.vector_rebuild?.texts_per_second_model_aside ?? s.vector_rebuild?.texts_per_second },
 ];
 
 function p95Single(s: SizeReport, row: string): number | undefined {
@@ -170,11 +171,11 @@ function otherTables(report: BenchReport): string {
     const peer = s.peer?.rebuild?.events_per_second;
     out.push(`| ${s.size} | ${fmt(s.rebuild?.events)} | ${fmt(ours)} | ${fmt(s.peer?.rebuild?.events)} | ${fmt(peer)} | ${ours && peer ? (ours / peer).toFixed(2) : '—'} |`);
   }
-  out.push('', '### Vectors: rebuild (`POST /api/v1/rebuild-embeddings`, apart from seeding) and restart', '', '| corpus | embedder | texts | seconds | texts/s | ready after start (ms) | first search after ready (ms) |', '|---|---|---|---|---|---|---|');
+  out.push('', '### Vectors: rebuild (`POST /api/v1/rebuild-embeddings`, apart from seeding) and restart', '', '| corpus | embedder | texts | seconds | texts/s | model seconds | texts/s, model time aside | ready after start (ms) | first search after ready (ms) |', '|---|---|---|---|---|---|---|---|---|');
   for (const s of report.sizes) {
     if (!s.vector_rebuild && s.ready_after_start_ms === undefined) continue;
     const v = s.vector_rebuild;
-    out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
+    out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(v?.model_seconds)} | ${fmt(v?.texts_per_second_model_aside)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
   }
   out.push(
     '',
@@ -233,11 +234,13 @@ ${legend.join('\n')}
 }
 
 /** Writes the JSON result, and (for full runs) BENCHMARKS.md and the plot. Returns the files written. */
-export async function writeReport(report: BenchReport, options: { quick: boolean }): Promise<string[]> {
+export async function writeReport(measured: BenchReport, options: { quick: boolean }): Promise<string[]> {
   const dir = `${ROOT}bench/results`;
   await mkdir(dir, { recursive: true });
-  const json = `${dir}/${report.date.slice(0, 10)}-${report.git_sha}${options.quick ? '-quick' : ''}.json`;
-  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  const json = `${dir}/${measured.date.slice(0, 10)}-${measured.git_sha}${options.quick ? '-quick' : ''}.json`;
+  await writeFile(json, `${JSON.stringify(measured, null, 2)}\n`);
+  // Tables read smallest corpus first, whatever order the run took them in (the largest may go first).
+  const report = { ...measured, sizes: [...measured.sizes].sort((a, b) => a.size - b.size) };
   const files = [json];
   if (!options.quick) {
     const svg = `${dir}/latency.svg`;
