@@ -18,6 +18,9 @@ describe('retryingDeadlocks', () => {
     const errors: string[] = [];
     try {
       await switcher.query('begin');
+      // Only the read may detect the cycle: under load the switch's own check could run first and
+      // make it the victim instead (seen once in CI).
+      await switcher.query(`set local deadlock_timeout = '10min'`);
       await switcher.query('lock table second_view in access exclusive mode');
       // The read holds the first view and waits for the second; the switch then wants the first: a cycle.
       const read = retryingDeadlocks(async () => {
@@ -33,13 +36,14 @@ describe('retryingDeadlocks', () => {
         }
       });
       await until(async () => (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows.length > 0, 10_000, 'the read to wait');
-      // The read waited first, so its deadlock check runs first and it is the victim; the switch goes on.
+      // The read's deadlock check finds the cycle, so the read is the victim; the switch goes on.
       await switcher.query('lock table first_view in access exclusive mode');
       await switcher.query('commit');
       expect(await read).toBe(3);
       expect(errors).toEqual(['40P01']);
     } finally {
-      switcher.release();
+      // Never back into the pool in a failed transaction (the next test would get it).
+      switcher.release(true);
     }
   });
 
