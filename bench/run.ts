@@ -247,9 +247,13 @@ async function storageSizes(svc: BenchService): Promise<Record<string, number> |
 async function startTrigramEmbedder(): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/embedderServer.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  // An interrupted run exits from the services' signal handler: the embedder goes with it, not orphaned.
+  const killOnExit = () => void child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   return {
     env: { EMBEDDING_PROVIDER: 'ollama', OLLAMA_URL: url, EMBEDDING_MODEL: BENCH_EMBEDDING_MODEL },
     stop: async () => {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
