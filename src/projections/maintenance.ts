@@ -15,6 +15,9 @@ export async function withMaintenanceTransaction<T>(pool: pg.Pool, what: string,
   try {
     await registrar.query('set statement_timeout = 0');
     return await withTransaction(pool, async (client) => {
+      // Maintenance takes as long as it takes: the pool's statement timeout is for requests (under
+      // load even the build's table creation outlasted a short one).
+      await client.query('set local statement_timeout = 0');
       id = (await client.query<{ id: string }>('select pg_current_xact_id()::text as id')).rows[0]!.id;
       // Rows of maintenance that ended without removing its row (a crash) go with the next one.
       await registrar.query(
