@@ -122,9 +122,14 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       const rebuilt = rows.filter((r) => r.name === definition.name && r.state === 'building').at(-1);
       if (!rebuilt) continue;
       const live = rows.find((r) => r.name === definition.name && r.state === 'live');
-      if (definition.prepare && (!live || comparePositions(rebuilt.position, live.position) >= 0)) {
+      // Prepared once, as soon as its runner has reached the head here (under steady writes it may never
+      // equal the live position in a snapshot) or this sync reads it caught up: a switch that came
+      // first would build inside its transaction, holding the live projector meanwhile.
+      const k = key(definition.name, rebuilt.version);
+      if (definition.prepare && !prepared.has(k) && (!live || reachedHead.has(k) || comparePositions(rebuilt.position, live.position) >= 0)) {
         const started = Date.now();
         await definition.prepare(options.pool, rebuilt.version);
+        prepared.add(k);
         log.debug({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
       }
       const switched = await trySwitch(options.pool, definition);
@@ -160,11 +165,18 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
   // A building version at the head may now be switchable: look at once rather than at the next tick.
   const building = new Set<string>();
   const nearHead = (name: string, version: number) => building.has(key(name, version)) && !stopping;
+  // Rebuilt versions whose runner here has reached the head (a short batch, or idle), and those prepared.
+  const reachedHead = new Set<string>();
+  const prepared = new Set<string>();
+  const atHead = (name: string, version: number) => {
+    reachedHead.add(key(name, version));
+    void sync();
+  };
   bus.on('progress', (p) => {
-    if (nearHead(p.name, p.version) && p.events < (options.batchSize ?? 500)) void sync();
+    if (nearHead(p.name, p.version) && p.events < (options.batchSize ?? 500)) atHead(p.name, p.version);
   });
   bus.on('status', (s) => {
-    if (nearHead(s.name, s.version) && s.status === 'idle') void sync();
+    if (nearHead(s.name, s.version) && s.status === 'idle') atHead(s.name, s.version);
   });
   const wakeRunners = () => wakeup?.nudge();
 
