@@ -2,13 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppendBaselines, PeerResult } from './baselines.js';
 import type { LoadResult } from './load.js';
+import type { WarmUp } from './runLoad.js';
 import type { VectorRebuild } from './vectorBench.js';
 
 /**
  * A load row: `connections` clients, `single`: one client alone, and `warm_up`: each request once
  * before timing (the slowest is the first touch of cold data). Older results lack the last two.
  */
-type Row = (LoadResult & { single?: LoadResult; warm_up?: { ms: number; max: number } }) | { unavailable: string };
+type Row = (LoadResult & { single?: LoadResult; warm_up?: WarmUp }) | { unavailable: string };
 
 export interface SizeReport {
   size: number;

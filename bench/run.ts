@@ -19,7 +19,7 @@ import { readRows } from './readRows.js';
 import { benchDatabase } from './database.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { writeReport, type BenchReport, type SizeReport } from './report.js';
-import { runLoad, warmUp } from './runLoad.js';
+import { runLoad, warmUp, type WarmUp } from './runLoad.js';
 import { startBenchService, type BenchService } from './service.js';
 import { summarize } from './stats.js';
 import { firstSearchAfterReady, rebuildVectors } from './vectorBench.js';
@@ -125,17 +125,12 @@ async function waitForCatchUp(svc: BenchService, timeoutSeconds: number): Promis
 }
 
 /** Runs a load row unless its route is missing (then says so instead of measuring a 404). */
-async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<(LoadResult & { single: LoadResult; warm_up: { ms: number; max: number; non2xx: number } }) | { unavailable: string }> {
-  const probe = requests[0]!;
-  const res = await fetch(`${svc.url}${probe.path}`, {
-    method: probe.method,
-    headers: { 'content-type': 'application/json' },
-    ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
-  });
-  if (res.status === 404 || res.status === 405) return { unavailable: `${probe.method} ${probe.path} answered ${res.status}` };
-  // Each request once, untimed: a kept corpus's pages may be cold after the restart or an idle
-  // spell (the kernel reclaims idle page cache), and the row measures the service in steady use.
+async function row(svc: BenchService, name: string, requests: LoadSpec['requests']): Promise<(LoadResult & { single: LoadResult; warm_up: WarmUp }) | { unavailable: string }> {
+  // Each request once, untimed (its first answer also tells a missing route): a kept corpus's pages
+  // may be cold after the restart or an idle spell (the kernel reclaims idle page cache), and the
+  // row measures the service in steady use.
   const warm = await warmUp(svc.url, requests);
+  if ('missing' in warm) return { unavailable: `${requests[0]!.method} ${requests[0]!.path} answered ${warm.missing}` };
   // One client first: the latency of a request on an otherwise idle service, which the guide's
   // targets are about; then `connections` clients: latency under saturation, and throughput.
   const single = await runLoad({ url: svc.url, connections: 1, durationSeconds: Math.max(2, Math.round(seconds / 2)), requests });

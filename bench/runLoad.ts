@@ -14,23 +14,37 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
+/** One of a row's requests, sent as autocannon sends it; the body is read to the end. */
+export async function sendRequest(url: string, r: LoadSpec['requests'][number]): Promise<Response> {
+  const res = await fetch(`${url}${r.path}`, {
+    method: r.method,
+    headers: { 'content-type': 'application/json' },
+    ...(r.body !== undefined ? { body: JSON.stringify(r.body) } : {}),
+  });
+  await res.arrayBuffer();
+  return res;
+}
+
+/** A row's untimed pass: the whole pass and its slowest request (ms), and its non-2xx answers. */
+export interface WarmUp {
+  ms: number;
+  max: number;
+  non2xx: number;
+}
+
 /**
  * Sends each of a row's requests once, one at a time, before the row is timed: its first touch of
  * the data (pages read from disk after a restart or an idle spell) is reported apart, not as the
- * row's p95. Returns the slowest request and the whole pass, in ms.
+ * row's p95. Stops at a first answer of 404 or 405 (the route is missing) and returns that status.
  */
-export async function warmUp(url: string, requests: LoadSpec['requests']): Promise<{ ms: number; max: number; non2xx: number }> {
+export async function warmUp(url: string, requests: LoadSpec['requests']): Promise<WarmUp | { missing: number }> {
   const started = performance.now();
   let max = 0;
   let non2xx = 0;
-  for (const r of requests) {
+  for (const [i, r] of requests.entries()) {
     const t = performance.now();
-    const res = await fetch(`${url}${r.path}`, {
-      method: r.method,
-      headers: { 'content-type': 'application/json' },
-      ...(r.body !== undefined ? { body: JSON.stringify(r.body) } : {}),
-    });
-    await res.arrayBuffer();
+    const res = await sendRequest(url, r);
+    if (i === 0 && (res.status === 404 || res.status === 405)) return { missing: res.status };
     if (res.status < 200 || res.status > 299) non2xx++;
     max = Math.max(max, performance.now() - t);
   }
