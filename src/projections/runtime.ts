@@ -134,6 +134,8 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       }
       const switched = await trySwitch(options.pool, definition);
       if (switched) {
+        reachedHead.delete(k);
+        prepared.delete(k);
         log.info({ projector: definition.name, ...switched }, 'switched to the rebuilt projection version');
         bus.emit('switched', { name: definition.name, from: switched.from, to: switched.to });
         again = true;
