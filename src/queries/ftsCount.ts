@@ -1,6 +1,6 @@
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { messageFilterConditions, narrowsConversations, selectsEveryLiveMessage } from './messageFilter.js';
-import { joinsFor, QUERY_TERMS, resultConditions } from './lexicalTopK.js';
+import { isConjunctionSql, joinsFor, QUERY_TERMS, resultConditions } from './lexicalTopK.js';
 import { Conditions } from './sql.js';
 
 /**
@@ -64,8 +64,7 @@ function walkCountSql(filter: MessageFilter, query: string, upTo: number, probeC
   return {
     text: `
       with tsq as (select websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1) as q),
-      conjunction as (
-        select regexp_replace(q::text, '''(?:[^'']|'''')*''', '', 'g') !~ '[|!<]' and strpos(q::text, '\\') = 0 as ok from tsq),
+      conjunction as (select ${isConjunctionSql('q')} as ok from tsq),
       terms as (${QUERY_TERMS.websearch}),
       qt as (select terms.term, coalesce(lt.df, 0) as df from terms left join lexical_terms lt on lt.term = terms.term),
       rarest as (select term, df from qt order by df, term limit 1),

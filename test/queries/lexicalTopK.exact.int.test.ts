@@ -9,7 +9,8 @@ import { createLexicalCorpus, FOLDERS, LABELS, type LexicalCorpus } from './lexi
  * Exactness of the top-k BM25 walk over the postings at 50,000 messages: for 200 random queries
  * (1–6 terms, common and rare, every filter kind, k from 1 to 100) it answers the same top k, with
  * the same scores to 1e-9, as scoring every matching message; then again after documents that move
- * avgdl far from the postings' reference.
+ * avgdl far from the postings' reference. Web-search queries likewise, against the messages' search
+ * vectors.
  */
 
 let corpus: LexicalCorpus;
@@ -70,18 +71,32 @@ function expectSameTopK(got: Hit[], want: Hit[]): void {
   expect(above(got)).toEqual(above(want));
 }
 
-async function checkQueries(count: number): Promise<Record<string, number>> {
+/**
+ * A query in web-search syntax, as full-text search takes it: mostly a conjunction of 1–4 words
+ * (matched by the documents' terms), else with a phrase, an "or" or a negation (matched by the
+ * messages' search vectors).
+ */
+function webSearchQueryAt(): string {
+  const word = () => (random() < 0.6 ? VOCABULARY[Math.floor(random() * 30)]! : VOCABULARY[Math.floor(VOCABULARY.length * (0.2 + 0.8 * random()))]!);
+  const r = random();
+  if (r < 0.6) return Array.from({ length: 1 + Math.floor(random() * 4) }, word).join(' ');
+  if (r < 0.75) return `"${word()} ${word()}" ${word()}`;
+  if (r < 0.9) return `${word()} or ${word()}`;
+  return `${word()} ${word()} -${word()}`;
+}
+
+async function checkQueries(count: number, syntax: 'words' | 'websearch' = 'words'): Promise<Record<string, number>> {
   const paths: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
-    const query = queryAt();
+    const query = syntax === 'websearch' ? webSearchQueryAt() : queryAt();
     const filters = filterAt(i);
     const k = pick([1, 3, 10, 25, 50, 100]);
     const filter = queryFilterOf(filters);
-    const want = (await lexicalExact(db.pool, { query, filter, k, params }))._unsafeUnwrap();
+    const want = (await lexicalExact(db.pool, { query, syntax, filter, k, params }))._unsafeUnwrap();
     // As the service asks (few postings scored in one statement), and with the walk always taken.
     for (const fewPostings of [undefined, 0]) {
       const t0 = performance.now();
-      const got = (await lexicalTopK(db.pool, { query, filter, k, params, fewPostings }))._unsafeUnwrap();
+      const got = (await lexicalTopK(db.pool, { query, syntax, filter, k, params, fewPostings }))._unsafeUnwrap();
       if (process.env.SEKHA_TEST_TIMING) console.log(`${(performance.now() - t0).toFixed(1)} ms ${got.path} read ${got.postingsRead} (capped reads ${got.cappedReads}) resolved ${got.resolved} rounds ${got.rounds} k ${k} "${query}" ${JSON.stringify(filters)}`);
       try {
         expectSameTopK(got.hits, want);
@@ -109,6 +124,11 @@ describe('top-k BM25 at 50,000 messages', () => {
     expect((paths.scan ?? 0) + (paths['walk:scan'] ?? 0)).toBe(0);
     // Reads capped at the cost where the bound meets the k-th score are among them.
     expect(paths.capped).toBeGreaterThan(10);
+  });
+
+  it('answers 100 web-search queries exactly as the messages\' search vectors do: conjunctions by the documents\' terms, phrases, "or" and negation', { timeout: 300_000 }, async () => {
+    const paths = await checkQueries(100, 'websearch');
+    expect(paths['walk:postings']).toBeGreaterThan(50);
   });
 
   it('stays exact after avgdl drifts far from the postings reference', { timeout: 300_000 }, async () => {
