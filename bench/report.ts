@@ -43,7 +43,10 @@ export interface SizeReport {
 
 export interface BenchReport {
   date: string;
+  /** The build measured. */
   git_sha: string;
+  /** The harness's own build, when it measured another checkout's service (--service-dir). */
+  harness_sha?: string;
   command: string;
   machine: { cpus: number; cpu_model: string; memory_gib: number; node: string };
   settings: { seconds_per_row: number; connections: number; seed: number };
@@ -234,8 +237,8 @@ ${legend.join('\n')}
 `;
 }
 
-/** Writes the JSON result, and (for full runs) BENCHMARKS.md and the plot. Returns the files written. */
-export async function writeReport(measured: BenchReport, options: { quick: boolean }): Promise<string[]> {
+/** Writes the result JSON, and with `markdown` BENCHMARKS.md and its chart. Returns the files written. */
+export async function writeReport(measured: BenchReport, options: { quick: boolean; markdown: boolean }): Promise<string[]> {
   const dir = `${ROOT}bench/results`;
   await mkdir(dir, { recursive: true });
   const json = `${dir}/${measured.date.slice(0, 10)}-${measured.git_sha}${options.quick ? '-quick' : ''}.json`;
@@ -243,7 +246,7 @@ export async function writeReport(measured: BenchReport, options: { quick: boole
   // Tables read smallest corpus first, whatever order the run took them in (the largest may go first).
   const report = { ...measured, sizes: [...measured.sizes].sort((a, b) => a.size - b.size) };
   const files = [json];
-  if (!options.quick) {
+  if (options.markdown) {
     const svg = `${dir}/latency.svg`;
     await writeFile(svg, latencySvg(report));
     const md = `# Benchmarks
@@ -286,6 +289,6 @@ ${otherTables(report)}
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2]) {
   const { readFile } = await import('node:fs/promises');
   const report = JSON.parse(await readFile(process.argv[2], 'utf8')) as BenchReport;
-  const written = await writeReport(report, { quick: false });
+  const written = await writeReport(report, { quick: false, markdown: true });
   process.stdout.write(`wrote ${written.join(', ')}\n`);
 }

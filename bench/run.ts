@@ -34,9 +34,10 @@ const program = new Command('bench')
   .option('--cpu-prof <dir>', 'run the service with --cpu-prof, writing .cpuprofile files to this directory (open in Chrome DevTools)')
   .option('--catch-up-timeout <s>', 'seconds to wait for the projections after seeding', '900')
   .option('--skip <parts>', 'leave out slow parts, comma-separated: peer (the Emmett baselines), vector-rebuild; part@size leaves it out at one corpus size only (vector-rebuild@100000)', '')
+  .option('--service-dir <dir>', 'run the service from another checkout (with its own node_modules) under this harness: an A/B of two builds; writes the result JSON only, never BENCHMARKS.md')
   .option('--keep-data <dir>', 'keep each seeded corpus under this directory and reuse it in later runs (same size, seed and embedder): seeding 100,000 conversations takes most of an hour')
   .parse();
-const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string; keepData?: string }>();
+const opts = program.opts<{ quick?: boolean; sizes: string; seconds: string; connections: string; seed: string; embedder: string; cpuProf?: string; catchUpTimeout: string; skip: string; keepData?: string; serviceDir?: string }>();
 const skipped = new Set(opts.skip.split(',').filter(Boolean));
 for (const part of skipped) if (!/^(peer|vector-rebuild)(@\d+)?$/.test(part)) program.error(`--skip takes peer and vector-rebuild, each optionally @size, not ${part}`);
 /** Whether `part` is left out at corpus `size`. */
@@ -168,7 +169,7 @@ async function writeToSearchable(svc: BenchService, n: number, mode: 'fts' | 'se
 // The default rate limit (100/min per client) would measure 429s: the benchmark lifts it.
 const BENCH_ENV = { SEKHA_API__RATE_LIMIT_REQUESTS: '100000000', SEKHA_API__RATE_LIMIT_BURST: '1000000' };
 const launch = (env: Record<string, string>) =>
-  startBenchService({ ...BENCH_ENV, ...env }, undefined, opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : []);
+  startBenchService({ ...BENCH_ENV, ...env }, { nodeArgs: opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [], cwd: opts.serviceDir });
 
 /** Times a blue/green rebuild of the read model from the whole event log. */
 async function rebuildReadModel(svc: BenchService): Promise<SizeReport['rebuild']> {
@@ -229,12 +230,17 @@ async function storageSizes(svc: BenchService): Promise<Record<string, number> |
     const live = async (name: string) => (await db.query<{ version: number }>(`select version from projection_checkpoints where name = $1 and state = 'live'`, [name])).rows[0]?.version;
     const lexical = await live('lexical-stats');
     const readModel = await live('read-model');
-    const mib = async (table: string) => Math.round(Number((await db.query<{ n: string }>('select pg_total_relation_size($1::regclass) as n', [table])).rows[0]!.n) / 2 ** 20);
-    return {
+    // A build measured with --service-dir may lack a table (an older one had no postings): left out.
+    const mib = async (table: string) => {
+      const n = (await db.query<{ n: string | null }>('select pg_total_relation_size(to_regclass($1)) as n', [table])).rows[0]!.n;
+      return n === null ? undefined : Math.round(Number(n) / 2 ** 20);
+    };
+    const sizes = {
       lexical_postings: await mib(`lex_v${lexical}_postings`),
       lexical_documents: await mib(`lex_v${lexical}_docs`),
       messages: await mib(`rm_v${readModel}_messages`),
     };
+    return Object.fromEntries(Object.entries(sizes).filter((e): e is [string, number] => e[1] !== undefined));
   });
 }
 
@@ -367,17 +373,20 @@ async function seededBefore(kept: string | undefined): Promise<{ seedSeconds: nu
   }
 }
 
-const sha = (() => {
+const shaOf = (cwd?: string) => {
   try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8', cwd }).trim();
   } catch {
     return 'unknown';
   }
-})();
+};
+const harnessSha = shaOf();
 const report: BenchReport = {
   date: new Date().toISOString(),
-  git_sha: sha,
-  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds} --embedder ${opts.embedder}${opts.skip ? ` --skip ${opts.skip}` : ''}`}`,
+  // The build measured: the service's checkout.
+  git_sha: shaOf(opts.serviceDir),
+  ...(opts.serviceDir ? { harness_sha: harnessSha } : {}),
+  command: `npm run bench${quick ? ' -- --quick' : ` -- --sizes ${sizes.join(',')} --seconds ${seconds} --embedder ${opts.embedder}${opts.skip ? ` --skip ${opts.skip}` : ''}`}${opts.serviceDir ? ` --service-dir ${opts.serviceDir}` : ''}`,
   machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
   settings: { seconds_per_row: seconds, connections, seed },
   http_ceiling: await bareHonoBaseline(seconds, connections),
@@ -387,6 +396,6 @@ log(`bare Hono ceiling: p50 ${report.http_ceiling.p50} ms, ${report.http_ceiling
 for (const size of sizes) {
   report.sizes.push(await benchSize(size));
   // Written after every corpus: a long run that fails at its largest size keeps what it measured.
-  const files = await writeReport(report, { quick });
+  const files = await writeReport(report, { quick, markdown: !quick && !opts.serviceDir });
   log(`wrote ${files.join(', ')}`);
 }

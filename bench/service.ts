@@ -52,11 +52,19 @@ function stopAllOnSignal(): void {
   }
 }
 
+export interface BenchServiceOptions {
+  timeoutMs?: number;
+  nodeArgs?: string[];
+  /** The checkout whose service runs (default: this one), with its own node_modules: an A/B of two builds under one harness. */
+  cwd?: string;
+}
+
 /** Starts `tsx src/main.ts serve` with the given environment and waits for /health. */
-export async function startBenchService(env: Record<string, string>, timeoutMs = 180_000, nodeArgs: string[] = []): Promise<BenchService> {
+export async function startBenchService(env: Record<string, string>, { timeoutMs = 180_000, nodeArgs = [], cwd }: BenchServiceOptions = {}): Promise<BenchService> {
   stopAllOnSignal();
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve'], {
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
