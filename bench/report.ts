@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppendBaselines, PeerResult } from './baselines.js';
 import type { LoadResult } from './load.js';
@@ -237,11 +237,36 @@ ${legend.join('\n')}
 `;
 }
 
+/**
+ * `<date>-<build>[-quick].json`, or with -2, -3… when that file holds another run's result (the same
+ * build measured twice in a day, as A/B runs do): a run rewrites only its own file.
+ */
+async function resultPath(dir: string, measured: BenchReport, quick: boolean): Promise<string> {
+  const stem = `${dir}/${measured.date.slice(0, 10)}-${measured.git_sha}${quick ? '-quick' : ''}`;
+  for (let n = 1; ; n++) {
+    const path = `${stem}${n > 1 ? `-${n}` : ''}.json`;
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      return path;
+    }
+    const held = (() => {
+      try {
+        return (JSON.parse(text) as Partial<BenchReport>).date;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (held === measured.date) return path;
+  }
+}
+
 /** Writes the result JSON, and with `markdown` BENCHMARKS.md and its chart. Returns the files written. */
 export async function writeReport(measured: BenchReport, options: { quick: boolean; markdown: boolean }): Promise<string[]> {
   const dir = `${ROOT}bench/results`;
   await mkdir(dir, { recursive: true });
-  const json = `${dir}/${measured.date.slice(0, 10)}-${measured.git_sha}${options.quick ? '-quick' : ''}.json`;
+  const json = await resultPath(dir, measured, options.quick);
   await writeFile(json, `${JSON.stringify(measured, null, 2)}\n`);
   // Tables read smallest corpus first, whatever order the run took them in (the largest may go first).
   const report = { ...measured, sizes: [...measured.sizes].sort((a, b) => a.size - b.size) };
@@ -287,7 +312,6 @@ ${otherTables(report)}
 
 // `npx tsx bench/report.ts bench/results/<file>.json`: regenerates BENCHMARKS.md and the plot from a result.
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2]) {
-  const { readFile } = await import('node:fs/promises');
   const report = JSON.parse(await readFile(process.argv[2], 'utf8')) as BenchReport;
   const written = await writeReport(report, { quick: false, markdown: true });
   process.stdout.write(`wrote ${written.join(', ')}\n`);
