@@ -1,15 +1,19 @@
 /**
- * `npx tsx bench/scaleQuery.ts <database-url> [k…]`: times the lexical top-k (src/queries/lexicalTopK.ts)
+ * `npx tsx bench/scaleQuery.ts <database-url> [--fts] [k…]`: times the lexical top-k (src/queries/lexicalTopK.ts)
  * for the bench's queries straight against a database (no HTTP), one client, and prints p50/p95
- * with the work each query did (postings read, messages resolved, rounds).
+ * with the work each query did (postings read, messages resolved, rounds). By default as hybrid
+ * search and context assembly ask (the query's words, archived conversations left out); with --fts
+ * as full-text search asks (web-search syntax, every conversation).
  */
 import pg from 'pg';
 import { queryAt } from './corpus.js';
 import { summarize } from './stats.js';
 import { lexicalTopK } from '../src/queries/lexicalTopK.js';
 
-const [url, ...ks] = process.argv.slice(2);
-if (!url) throw new Error('usage: scaleQuery.ts <database-url> [k…]');
+const args = process.argv.slice(2);
+const fts = args.includes('--fts');
+const [url, ...ks] = args.filter((a) => a !== '--fts');
+if (!url) throw new Error('usage: scaleQuery.ts <database-url> [--fts] [k…]');
 const pool = new pg.Pool({ connectionString: url, max: 2 });
 const params = { k1: 0.9, b: 0.3 };
 for (const k of (ks.length ? ks : ['10', '50', '100']).map(Number)) {
@@ -19,7 +23,7 @@ for (const k of (ks.length ? ks : ['10', '50', '100']).map(Number)) {
     for (let i = 0; i < 20; i++) {
       const query = queryAt(42, i);
       const started = performance.now();
-      const r = (await lexicalTopK(pool, { query, filter: { status: 'active' }, k, params }))._unsafeUnwrap();
+      const r = (await lexicalTopK(pool, fts ? { query, syntax: 'websearch', filter: { status: 'any' }, k, params } : { query, filter: { status: 'active' }, k, params }))._unsafeUnwrap();
       samples.push(performance.now() - started);
       if (round === 2) work.push(`${query}: ${r.path} read ${r.postingsRead} resolved ${r.resolved} rounds ${r.rounds} ${(performance.now() - started).toFixed(1)} ms`);
     }
