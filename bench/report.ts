@@ -245,19 +245,9 @@ async function resultPath(dir: string, measured: BenchReport, quick: boolean): P
   const stem = `${dir}/${measured.date.slice(0, 10)}-${measured.git_sha}${quick ? '-quick' : ''}`;
   for (let n = 1; ; n++) {
     const path = `${stem}${n > 1 ? `-${n}` : ''}.json`;
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      return path;
-    }
-    const held = (() => {
-      try {
-        return (JSON.parse(text) as Partial<BenchReport>).date;
-      } catch {
-        return undefined;
-      }
-    })();
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) return path;
+    const held = (JSON.parse(text) as Partial<BenchReport>).date;
     if (held === measured.date) return path;
   }
 }

@@ -5,15 +5,19 @@
  * search and context assembly ask (the query's words, archived conversations left out); with --fts
  * as full-text search asks (web-search syntax, every conversation).
  */
+import { Command } from 'commander';
 import pg from 'pg';
 import { queryAt } from './corpus.js';
 import { summarize } from './stats.js';
 import { lexicalTopK } from '../src/queries/lexicalTopK.js';
 
-const args = process.argv.slice(2);
-const fts = args.includes('--fts');
-const [url, ...ks] = args.filter((a) => a !== '--fts');
-if (!url) throw new Error('usage: scaleQuery.ts <database-url> [--fts] [k…]');
+const program = new Command()
+  .argument('<database-url>')
+  .argument('[k...]', 'k values (default: 10 50 100)')
+  .option('--fts', 'as full-text search asks: web-search syntax, every conversation')
+  .parse();
+const [url, ks = []] = program.processedArgs as [string, string[] | undefined];
+const { fts } = program.opts<{ fts?: boolean }>();
 const pool = new pg.Pool({ connectionString: url, max: 2 });
 const params = { k1: 0.9, b: 0.3 };
 for (const k of (ks.length ? ks : ['10', '50', '100']).map(Number)) {

@@ -51,11 +51,6 @@ export function resultConditions(input: Pick<LexicalTopKInput, 'filter' | 'query
   return into;
 }
 
-const sqlFilter =
-  (input: Pick<LexicalTopKInput, 'filter' | 'query' | 'syntax'>): SqlFilter =>
-  (into) =>
-    resultConditions(input, into);
-
 /**
  * Whether a tsquery (SQL expression) is a conjunction of lexemes: no "or", negation or phrase (nor an
  * escaped quote its text could hide). A document then matches exactly when it holds every lexeme.
@@ -64,13 +59,14 @@ export const isConjunctionSql = (tsquery: string) =>
   `(regexp_replace((${tsquery})::text, '''(?:[^'']|'''')*''', '', 'g') !~ '[|!<]' and strpos((${tsquery})::text, '\\') = 0)`;
 
 /**
- * The same filter for a web-search query known to be a conjunction of `terms` (its positive terms):
- * the query is met by the lexical document's terms, without reading the message's search vector.
+ * The result conditions as a filter. Given `conjunction`, the positive terms of a web-search query
+ * known to be their conjunction, the query is met by the lexical document's terms instead, without
+ * reading the message's search vector.
  */
-const conjunctionFilter =
-  (input: Pick<LexicalTopKInput, 'filter'>, terms: string[]): SqlFilter =>
+const sqlFilter =
+  (input: Pick<LexicalTopKInput, 'filter' | 'query' | 'syntax'>, conjunction?: string[]): SqlFilter =>
   (into) =>
-    messageFilterConditions(input.filter, into).add('d.terms @> ?::text[]', terms);
+    input.syntax === 'websearch' && conjunction ? messageFilterConditions(input.filter, into).add('d.terms @> ?::text[]', conjunction) : resultConditions(input, into);
 
 // A filter that selects at most this many messages (counted from its conversations) is scored whole.
 const NARROW_MESSAGES = 5000;
@@ -272,7 +268,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   const { terms, names, avgdl } = stats;
   // A conjunction is met by the documents' terms: no message read per candidate (resolving 256 took
   // ~13 ms with the search vector's test, ~5 without, at 100,000 bench conversations).
-  const filter = first.conjunction ? conjunctionFilter(input, names) : sqlFilter(input);
+  const filter = sqlFilter(input, first.conjunction ? names : undefined);
   const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
 
   const size = await filterScope(client, input.filter, NARROW_CONVERSATIONS);

@@ -51,15 +51,16 @@ function filterAt(i: number): SearchFilters {
   return kinds[i % kinds.length]!();
 }
 
+/** A common word (the head of the skew), a rare one (the tail), and now and then one no message has. */
+function wordAt(): string {
+  const r = random();
+  if (r < 0.4) return VOCABULARY[Math.floor(random() * 30)]!;
+  if (r < 0.95) return VOCABULARY[Math.floor(VOCABULARY.length * (0.2 + 0.8 * random()))]!;
+  return 'zzunknownzz';
+}
+
 function queryAt(): string {
-  const n = 1 + Math.floor(random() * 6);
-  // Common words (the head of the skew), rare ones (the tail), and now and then one no message has.
-  return Array.from({ length: n }, () => {
-    const r = random();
-    if (r < 0.4) return VOCABULARY[Math.floor(random() * 30)]!;
-    if (r < 0.95) return VOCABULARY[Math.floor(VOCABULARY.length * (0.2 + 0.8 * random()))]!;
-    return 'zzunknownzz';
-  }).join(' ');
+  return Array.from({ length: 1 + Math.floor(random() * 6) }, wordAt).join(' ');
 }
 
 /** Same top k: the scores rank by rank to 1e-9, and the same ids above the k-th score (ties at it aside). */
@@ -77,12 +78,11 @@ function expectSameTopK(got: Hit[], want: Hit[]): void {
  * messages' search vectors).
  */
 function webSearchQueryAt(): string {
-  const word = () => (random() < 0.6 ? VOCABULARY[Math.floor(random() * 30)]! : VOCABULARY[Math.floor(VOCABULARY.length * (0.2 + 0.8 * random()))]!);
   const r = random();
-  if (r < 0.6) return Array.from({ length: 1 + Math.floor(random() * 4) }, word).join(' ');
-  if (r < 0.75) return `"${word()} ${word()}" ${word()}`;
-  if (r < 0.9) return `${word()} or ${word()}`;
-  return `${word()} ${word()} -${word()}`;
+  if (r < 0.6) return Array.from({ length: 1 + Math.floor(random() * 4) }, wordAt).join(' ');
+  if (r < 0.75) return `"${wordAt()} ${wordAt()}" ${wordAt()}`;
+  if (r < 0.9) return `${wordAt()} or ${wordAt()}`;
+  return `${wordAt()} ${wordAt()} -${wordAt()}`;
 }
 
 async function checkQueries(count: number, syntax: 'words' | 'websearch' = 'words'): Promise<Record<string, number>> {
