@@ -3,10 +3,10 @@ import { okAsync, ResultAsync } from 'neverthrow';
 import { REFERENCE } from '../projections/lexicalStats.js';
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
-import { filterScope, messageFilterConditions } from './messageFilter.js';
+import { filterScope, messageFilterConditions, selectsEveryLiveMessage } from './messageFilter.js';
 import type { ApiError } from '../http/errors.js';
-import { Conditions, queryError, retryingDeadlocks } from './sql.js';
-import { withTransaction } from '../db/transaction.js';
+import { Conditions, prepared, queryError, retryingDeadlocks } from './sql.js';
+import { withReadSnapshot } from '../db/transaction.js';
 
 
 /** User text as a query: NUL cannot reach Postgres; everything else the parsers accept. */
@@ -25,6 +25,21 @@ export interface LexicalTopKInput {
   params: Bm25Params;
   /** Query terms with at most this many postings in all are scored whole in one statement (default FEW_POSTINGS; 0: always walk). */
   fewPostings?: number;
+  /** Columns the caller shows for a page of the hits: fetched in the same statement when it answers (`rows`). */
+  page?: HitColumns;
+  /**
+   * Counts the messages that match (web-search syntax) and pass the filter, when the caller wants
+   * `matches`. The first statement counts them itself when it can (few postings, a conjunction, a
+   * filter every live message passes); else this runs beside the rest of the search.
+   */
+  countMatches?: () => ResultAsync<number, ApiError>;
+}
+
+/** A page of hits (from `offset`, `limit` of them) and its columns: SQL over the message `m` and its conversation `c`, given the query text's placeholder. */
+export interface HitColumns {
+  offset: number;
+  limit: number;
+  columns: (query: string) => Record<string, string>;
 }
 
 export interface LexicalTopK {
@@ -39,6 +54,10 @@ export interface LexicalTopK {
   rounds: number;
   /** Reads the walk capped at the cost where its bound meets the k-th score. */
   cappedReads: number;
+  /** The page's columns (input.page) by message id, for the hits one statement found (some may be missing). */
+  rows?: Map<string, Record<string, unknown>>;
+  /** How many messages match and pass the filter (given input.countMatches). */
+  matches?: number;
 }
 
 /**
@@ -78,6 +97,9 @@ export const FEW_POSTINGS = 4000;
 // Rows the one statement returns beyond k, so that last-bit differences between SQL's and our
 // arithmetic cannot move a message across the k-th place.
 const FEW_SLACK = 8;
+// Rows beside the asked page (in SQL's order) whose columns the one statement also returns: none, as
+// each costs ~0.4 ms (ts_headline); a row our arithmetic moves into the page is read apart.
+const PAGE_SLACK = 0;
 // Past this much work the postings walk gives way to one exact scan (never seen on the bench corpus).
 const MAX_POSTINGS = 2_000_000;
 const MAX_ROUNDS = 40;
@@ -97,13 +119,19 @@ export const QUERY_TERMS = {
  * that order only until `n` pass: the cost follows the number of postings and k, never the corpus.
  * It names the postings and documents, so a blue/green switch waits for the snapshot it opens.
  */
-function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFilter, params: Bm25Params, few: number, n: number): { text: string; values: unknown[] } {
+function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFilter, params: Bm25Params, few: number, n: number, page?: HitColumns, countsEveryMatch = false): { text: string; values: unknown[] } {
   const where = new Conditions();
   where.param(query);
   const k1 = `${where.param(params.k1)}::float8`;
   const b = `${where.param(params.b)}::float8`;
   const fewParam = where.param(few);
   const limit = where.param(n);
+  // The page's rows in SQL's order.
+  const columns = page
+    ? `case when r.rn > ${where.param(Math.max(0, page.offset - PAGE_SLACK))} and r.rn <= ${where.param(page.offset + page.limit + PAGE_SLACK)}
+            then (select json_build_object(${Object.entries(page.columns('$1')).map(([name, sql]) => `'${name}', ${sql}`).join(', ')})
+                    from messages m join conversations c on c.id = m.conversation_id where m.id = r.message_id) end`
+    : 'null';
   filter(where);
   const pass = where.parts.length ? where.parts.join(' and ') : 'true';
   return {
@@ -111,26 +139,35 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
       with q as (${QUERY_TERMS[syntax]}),
       t as (select greatest(docs, 1)::float8 as docs, total_len::float8 as total_len, avgdl_ref from lexical_totals),
       qt as (select q.term, coalesce(lt.df, 0) as df from q left join lexical_terms lt on lt.term = q.term),
+      -- BM25's constant parts once per query and term, in float8 (numeric per posting cost ~3 µs):
+      -- a posting's score is idf · tf·(k1 + 1) / (tf + k1·(1 − b) + k1·b·len/avgdl).
+      w as (select qt.term, ln(1 + (t.docs - qt.df::float8 + 0.5) / (qt.df::float8 + 0.5)) * (${k1} + 1) as idf_k1,
+                   ${k1} * (1 - ${b}) as k1_b, ${k1} * ${b} / greatest(t.total_len / t.docs, 1) as k1_b_avgdl
+              from qt cross join t),
       st as (select coalesce(array_agg(qt.term order by qt.term), '{}') as terms, coalesce(array_agg(qt.df order by qt.term), '{}') as dfs, sum(qt.df) as postings from qt),
+      cj as (select ${syntax === 'websearch' ? isConjunctionSql(`websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1)`) : 'false'} as ok),
+      -- Every message with a query term, scored; of a conjunction only those with every term (its matches).
+      g as materialized (
+        select p.message_id, sum(w.idf_k1 * p.tf / (p.tf + w.k1_b + w.k1_b_avgdl * p.len)) as score
+          from w join lexical_postings p on p.term = w.term
+         where (select postings from st) <= ${fewParam}
+         group by p.message_id
+        having not (select ok from cj) or count(*) = (select count(*) from qt)),
       few as (
-        select s.message_id, f.len, f.tfs
-          from (
-            select p.message_id,
-                   sum(ln(1 + (t.docs - qt.df + 0.5) / (qt.df + 0.5)) * (p.tf * (${k1} + 1)) / (p.tf + ${k1} * (1 - ${b} + ${b} * p.len / greatest(t.total_len / t.docs, 1)))) as score
-              from qt cross join t join lexical_postings p on p.term = qt.term
-             where (select postings from st) <= ${fewParam}
-             group by p.message_id
-             -- offset 0 keeps the order here and the filter out: it is looked up per row, best first.
-             order by score desc, p.message_id offset 0) s
+        select s.message_id, s.score, f.len, f.tfs
+          -- offset 0 keeps the order here and the filter out: it is looked up per row, best first.
+          from (select * from g order by score desc, message_id offset 0) s
           cross join lateral (
             select d.len, ${tfsSql('(select terms from st)')} as tfs
               from lexical_docs d ${joinsFor(where, 'join')}
              where d.message_id = s.message_id and ${pass} offset 0) f
-         limit ${limit})
-      select t.docs, t.total_len, t.avgdl_ref, st.terms, st.dfs, coalesce(st.postings <= ${fewParam}, true) as few,
-             ${syntax === 'websearch' ? isConjunctionSql(`websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $1)`) : 'false'} as conjunction,
-             (select coalesce(json_agg(json_build_array(few.message_id::text, few.len, few.tfs)), '[]') from few) as hits
-        from t, st`,
+         limit ${limit}),
+      ranked as (select few.*, row_number() over (order by few.score desc, few.message_id) as rn from few)
+      select t.docs, t.total_len, t.avgdl_ref, st.terms, st.dfs, coalesce(st.postings <= ${fewParam}, true) as few, cj.ok as conjunction,
+             -- A conjunction's matches are g's messages; when the filter passes every live message, all of them.
+             case when ${countsEveryMatch} and cj.ok and coalesce(st.postings <= ${fewParam}, true) then (select count(*) from g)::int end as matches,
+             (select coalesce(json_agg(json_build_array(r.message_id::text, r.len, r.tfs, ${columns}) order by r.rn), '[]') from ranked r) as hits
+        from t, st, cj`,
     values: where.values,
   };
 }
@@ -217,8 +254,10 @@ interface FirstRow extends Stats {
   few: boolean;
   /** A web-search query that is a conjunction of its terms (then matched by the documents' terms). */
   conjunction: boolean;
-  /** [id, len, tfs] of the best messages that pass, when `few`; tfs in the order of `terms`. */
-  hits: [string, number, number[]][];
+  /** The matches, when the statement could count them. */
+  matches: number | null;
+  /** [id, len, tfs, page columns] of the best messages that pass, when `few`; tfs in the order of `terms`. */
+  hits: [string, number, number[], Record<string, unknown> | null][];
 }
 
 /** Scores resolved documents exactly and keeps the best k (score desc, then id). */
@@ -242,26 +281,23 @@ function statsOf(stats: Stats | undefined) {
 /** A `few` that no query meets: the first statement reads the statistics only. */
 const STATS_ONLY = -1;
 
-/**
- * The first statement: the statistics, and the exact answer when the query's terms have at most
- * `few` postings (undefined: walk them).
- */
-async function firstStatement(client: pg.PoolClient, input: LexicalTopKInput, filter: SqlFilter, few: number) {
-  const { k, params } = input;
-  const sql = firstSql(input.syntax ?? 'words', ftsText(input.query), filter, params, few, k + FEW_SLACK);
-  const row = (await client.query<FirstRow>(sql.text, sql.values)).rows[0];
+/** The first statement for `input`: the statistics, and the best messages when the query's terms have at most `few` postings. */
+const firstStatementSql = (input: LexicalTopKInput, few: number) =>
+  firstSql(input.syntax ?? 'words', ftsText(input.query), sqlFilter(input), input.params, few, input.k + FEW_SLACK, input.page, input.countMatches !== undefined && input.syntax === 'websearch' && selectsEveryLiveMessage(input.filter));
+
+/** The first statement's row read: the statistics, and the exact answer when it was few postings (undefined: walk them). */
+function firstOf(row: FirstRow | undefined, input: LexicalTopKInput) {
   const stats = statsOf(row);
   if (!row || !stats || !row.few) return { stats, conjunction: row?.conjunction ?? false, answer: undefined };
   // The scores are ours (bm25.ts): SQL's only chose the rows.
   const docs: ResolvedDoc[] = row.hits.map(([id, len, tfs]) => ({ id, len, tfs, pass: true }));
   const postings = stats.terms.reduce((sum, t) => sum + t.df, 0);
-  return { stats, conjunction: row.conjunction, answer: { hits: bestOf(docs, stats.terms, stats.avgdl, params, k), path: 'few' as const, postingsRead: postings, resolved: docs.length, rounds: 1, cappedReads: 0 } };
+  const rows = new Map(row.hits.flatMap(([id, , , columns]) => (columns ? [[id, columns] as const] : [])));
+  return { stats, conjunction: row.conjunction, answer: { hits: bestOf(docs, stats.terms, stats.avgdl, input.params, input.k), path: 'few' as const, postingsRead: postings, resolved: docs.length, rounds: 1, cappedReads: 0, rows } };
 }
 
-async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<LexicalTopK> {
+async function run(client: pg.PoolClient, input: LexicalTopKInput, first: ReturnType<typeof firstOf>): Promise<LexicalTopK> {
   const { k, params } = input;
-  // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
-  const first = await firstStatement(client, input, sqlFilter(input), input.filter.conversationId !== undefined ? STATS_ONLY : (input.fewPostings ?? FEW_POSTINGS));
   if (first.answer) return first.answer;
   const stats = first.stats;
   if (!stats) return { hits: [], path: 'postings', postingsRead: 0, resolved: 0, rounds: 0, cappedReads: 0 };
@@ -269,7 +305,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
   // A conjunction is met by the documents' terms: no message read per candidate (resolving 256 took
   // ~13 ms with the search vector's test, ~5 without, at 100,000 bench conversations).
   const filter = sqlFilter(input, first.conjunction ? names : undefined);
-  const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(sql.text, sql.values)).rows;
+  const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(prepared(sql.text, sql.values))).rows;
 
   const size = await filterScope(client, input.filter, NARROW_CONVERSATIONS);
   if (size) {
@@ -287,14 +323,16 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
     if (step.kind === 'resolve') {
       search.addResolved(step.ids, await resolveRows(resolveSql(step.ids, names, filter)));
     } else {
-      const { rows } = await client.query<Posting>(READ_SQL, [
-        step.reads.map((r) => names[r.term]),
-        step.reads.map((r) => r.after?.cost ?? -1),
-        step.reads.map((r) => r.after?.id ?? NO_ID),
-        step.reads.map((r) => r.limit),
-        step.reads.map((r) => r.term),
-        step.reads.map((r) => r.until ?? 'Infinity'),
-      ]);
+      const { rows } = await client.query<Posting>(
+        prepared(READ_SQL, [
+          step.reads.map((r) => names[r.term]),
+          step.reads.map((r) => r.after?.cost ?? -1),
+          step.reads.map((r) => r.after?.id ?? NO_ID),
+          step.reads.map((r) => r.limit),
+          step.reads.map((r) => r.term),
+          step.reads.map((r) => r.until ?? 'Infinity'),
+        ]),
+      );
       search.addPostings(step.reads, rows);
     }
   }
@@ -304,30 +342,52 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput): Promise<Lexi
 }
 
 /**
- * Runs `fn` in one repeatable-read snapshot: the lexical projection's statistics, postings and
- * documents agree with each other, and a blue/green switch waits for the request rather than
- * cutting through it.
+ * Runs `fn` in one repeatable-read snapshot that the first statement opens: the lexical projection's
+ * statistics, postings and documents agree with each other, and a blue/green switch waits for the
+ * request rather than cutting through it.
  */
-function inSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
-  return ResultAsync.fromPromise(retryingDeadlocks(() => withTransaction(pool, fn, 'begin isolation level repeatable read read only')), queryError);
+function inSnapshot<T>(pool: pg.Pool, input: LexicalTopKInput, few: number, fn: (first: ReturnType<typeof firstOf>, client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
+  const sql = firstStatementSql(input, few);
+  return ResultAsync.fromPromise(
+    retryingDeadlocks(() => withReadSnapshot(pool, async (client) => fn(firstOf((await client.query<FirstRow>(prepared(sql.text, sql.values))).rows[0], input), client))),
+    queryError,
+  );
 }
+
+const NONE: LexicalTopK = { hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 0, cappedReads: 0 };
 
 /**
  * The k best messages for a query by BM25 (exact; ties at the k-th place aside), from the lexical
- * projection, in one snapshot: in one statement when the query's terms have few postings
- * (`fewPostings`), else by walking the postings.
+ * projection: in one statement when the query's terms have few postings (`fewPostings`), else by
+ * walking the postings in one snapshot.
  */
 export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> {
-  if (input.k <= 0) return okAsync({ hits: [], path: 'few', postingsRead: 0, resolved: 0, rounds: 0, cappedReads: 0 });
-  return inSnapshot(pool, (client) => run(client, input));
+  const walk = () => inSnapshot(pool, input, STATS_ONLY, (first, client) => run(client, input, first));
+  // The count, when asked and the first statement did not give it, beside whatever follows.
+  const counted = (rest: ResultAsync<LexicalTopK, ApiError>, matches: number | null | undefined) => {
+    if (!input.countMatches) return rest;
+    if (matches !== null && matches !== undefined) return rest.map((r) => ({ ...r, matches }));
+    return ResultAsync.combine([rest, input.countMatches()] as const).map(([r, n]) => ({ ...r, matches: n }));
+  };
+  if (input.k <= 0) return counted(okAsync(NONE), undefined);
+  // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
+  if (input.filter.conversationId !== undefined) return counted(walk(), undefined);
+  // The first statement alone is a snapshot of its own, one round trip: most queries end there (every
+  // bench query up to 10,000 conversations). A walk reads the statistics again in its snapshot.
+  const sql = firstStatementSql(input, input.fewPostings ?? FEW_POSTINGS);
+  return ResultAsync.fromPromise(
+    retryingDeadlocks(() => pool.query<FirstRow>(prepared(sql.text, sql.values))),
+    queryError,
+  ).andThen(({ rows }) => {
+    const first = firstOf(rows[0], input);
+    return counted(first.answer ? okAsync(first.answer) : first.stats ? walk() : okAsync(NONE), rows[0]?.matches);
+  });
 }
 
 /** The same k by scoring every message that has a query term: the last resort, and the reference the tests compare with. */
 export const lexicalExact = (pool: pg.Pool, input: LexicalTopKInput): ResultAsync<Hit[], ApiError> =>
-  inSnapshot(pool, async (client) => {
-    const filter = sqlFilter(input);
-    const { stats } = await firstStatement(client, input, filter, STATS_ONLY);
+  inSnapshot(pool, input, STATS_ONLY, async ({ stats }, client) => {
     if (!stats) return [];
-    const sql = exactScanSql(stats.names, filter);
-    return bestOf((await client.query<ResolvedDoc>(sql.text, sql.values)).rows, stats.terms, stats.avgdl, input.params, input.k);
+    const sql = exactScanSql(stats.names, sqlFilter(input));
+    return bestOf((await client.query<ResolvedDoc>(prepared(sql.text, sql.values))).rows, stats.terms, stats.avgdl, input.params, input.k);
   });

@@ -98,7 +98,8 @@ interface Row {
   role: string;
   name: string | null;
   content: string;
-  timestamp: Date;
+  /** A Date, or its JSON text when the ranking's statement returned the row. */
+  timestamp: Date | string;
   snippet: string;
   label: string;
   folder: string;
@@ -126,11 +127,23 @@ export function ftsFilterOf(f: Body['filters']): MessageFilter {
  */
 const escapeHtmlSql = (expr: string) => `replace(replace(replace(replace(${expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;')`;
 
-/** The page's rows with highlighted snippets (ts_headline is costly: only for the page). */
+/** The columns a result shows, given the query text's placeholder: the snippet highlights its matches (ts_headline is costly: only for the page). */
+const pageColumns = (query: string): Record<keyof Row, string> => ({
+  id: 'm.id::text',
+  conversation_id: 'm.conversation_id::text',
+  role: 'm.role',
+  name: 'm.name',
+  content: 'm.content',
+  timestamp: 'm.timestamp',
+  label: 'c.label',
+  folder: 'c.folder',
+  snippet: `ts_headline('${TEXT_SEARCH_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', ${query}),
+              'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "')`,
+});
+
+/** The page's rows that the ranking did not return with it. */
 const PAGE_SQL = `
-  select m.id::text as id, m.conversation_id::text as conversation_id, m.role, m.name, m.content, m.timestamp, c.label, c.folder,
-         ts_headline('${TEXT_SEARCH_CONFIG}', ${escapeHtmlSql('m.content')}, websearch_to_tsquery('${TEXT_SEARCH_CONFIG}', $2),
-           'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "') as snippet
+  select ${Object.entries(pageColumns('$2')).map(([name, sql]) => `${sql} as ${name}`).join(', ')}
     from messages m join conversations c on c.id = m.conversation_id
    where m.id = any($1::uuid[])`;
 
@@ -141,27 +154,28 @@ const totalOf = (counted: number, upTo: number | null): { total: number; total_r
 export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
   register(app, route(deps), async (c) => {
     const body = c.req.valid('json');
-    // The ranking (exact top offset + limit by BM25) and the count of matches, side by side.
     const filter = ftsFilterOf(body.filters);
     // Counting stops past [search] fts_total_limit: a common word's exact count costs more than the ranking.
     const upTo = body.exact_total ? null : Math.max(deps.config.search.fts_total_limit, body.offset + body.limit);
     const count = ftsCountSql(filter, body.query, upTo);
-    const [ranked, counted] = await Promise.all([
-      lexicalTopK(deps.pools.read, {
-        query: ftsText(body.query),
-        syntax: 'websearch',
-        filter,
-        k: body.offset + body.limit,
-        params: bm25Params(deps.config.search),
-      }),
-      readQuery<{ n: number }>(deps.pools.read, count.text, count.values),
-    ]);
+    // The ranking (exact top offset + limit by BM25) with its page's rows, and the count of matches:
+    // from the ranking's own statement when it can, else beside the ranking.
+    const ranked = await lexicalTopK(deps.pools.read, {
+      query: ftsText(body.query),
+      syntax: 'websearch',
+      filter,
+      k: body.offset + body.limit,
+      params: bm25Params(deps.config.search),
+      page: { offset: body.offset, limit: body.limit, columns: pageColumns },
+      countMatches: () => readQuery<{ n: number }>(deps.pools.read, count.text, count.values, 'prepared').map((rows) => rows[0]!.n),
+    });
     if (ranked.isErr()) return errorResponse(c, ranked.error);
-    if (counted.isErr()) return errorResponse(c, counted.error);
     const page = ranked.value.hits.slice(body.offset);
-    const rows = page.length ? await readQuery<Row>(deps.pools.read, PAGE_SQL, [page.map((h) => h.id), ftsText(body.query)]) : ok([] as Row[]);
+    const byId = new Map((ranked.value.rows ?? new Map()) as Map<string, Row>);
+    const missing = page.filter((h) => !byId.has(h.id)).map((h) => h.id);
+    const rows = missing.length ? await readQuery<Row>(deps.pools.read, PAGE_SQL, [missing, ftsText(body.query)], 'prepared') : ok([] as Row[]);
     if (rows.isErr()) return errorResponse(c, rows.error);
-    const byId = new Map(rows.value.map((r) => [r.id, r]));
+    for (const r of rows.value) byId.set(r.id, r);
     return c.json({
       results: page.flatMap((h) => {
         const r = byId.get(h.id);
@@ -169,7 +183,7 @@ export const searchFtsRoute = (deps: AppDeps) => (app: App) => {
           ? [{ id: r.id, conversation_id: r.conversation_id, role: r.role, ...nameField(r.name), content: r.content, timestamp: new Date(r.timestamp).toISOString(), rank: h.score, snippet: r.snippet, label: r.label, folder: r.folder }]
           : [];
       }),
-      ...totalOf(counted.value[0]!.n, upTo),
+      ...totalOf(ranked.value.matches!, upTo),
     });
   }, 'read');
 };

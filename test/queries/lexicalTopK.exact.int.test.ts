@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bm25Params, Hit } from '../../src/queries/bm25.js';
 import { lexicalExact, lexicalTopK } from '../../src/queries/lexicalTopK.js';
 import { queryFilterOf, type SearchFilters } from '../../src/queries/searchFilters.js';
+import { ftsCountSql } from '../../src/queries/ftsCount.js';
+import { ftsFilterOf } from '../../src/queries/searchFts.js';
+import { readQuery } from '../../src/queries/sql.js';
 import type { TestDatabase } from '../support/database.js';
 import { createLexicalCorpus, FOLDERS, LABELS, type LexicalCorpus } from './lexicalCorpus.js';
 
@@ -129,6 +132,45 @@ describe('top-k BM25 at 50,000 messages', () => {
   it('answers 100 web-search queries exactly as the messages\' search vectors do: conjunctions by the documents\' terms, phrases, "or" and negation', { timeout: 300_000 }, async () => {
     const paths = await checkQueries(100, 'websearch');
     expect(paths['walk:postings']).toBeGreaterThan(50);
+  });
+
+  it('counts the matches of a web-search query as the index does, in the ranking statement itself when it can, and returns the page\'s columns with the hits', { timeout: 300_000 }, async () => {
+    // Full-text search's own filter (every live message) and one that is not.
+    const filters = [ftsFilterOf({}), ftsFilterOf({ role: 'user' })];
+    let inStatement = 0;
+    let withRows = 0;
+    for (let i = 0; i < 80; i++) {
+      const query = webSearchQueryAt();
+      const filter = filters[i % 2]!;
+      const k = pick([1, 3, 10, 25]);
+      const index = ftsCountSql(filter, query, null);
+      const want = (await db.pool.query<{ n: number }>(index.text, index.values)).rows[0]!.n;
+      let asked = 0;
+      const got = (
+        await lexicalTopK(db.pool, {
+          query,
+          syntax: 'websearch',
+          filter,
+          k,
+          params,
+          page: { offset: 0, limit: k, columns: () => ({ id: 'm.id::text', conversation: 'c.id::text' }) },
+          countMatches: () => {
+            asked++;
+            return readQuery<{ n: number }>(db.pool, index.text, index.values).map((rows) => rows[0]!.n);
+          },
+        })
+      )._unsafeUnwrap();
+      expect(got.matches, `query "${query}" filter ${JSON.stringify(filter)}`).toBe(want);
+      if (asked === 0) inStatement++;
+      for (const [id, row] of got.rows ?? []) {
+        expect(row.id).toBe(id);
+        expect(got.hits.some((h) => h.id === id)).toBe(true);
+        withRows++;
+      }
+    }
+    // Conjunctions over every live message with few postings are counted by the ranking statement.
+    expect(inStatement).toBeGreaterThan(5);
+    expect(withRows).toBeGreaterThan(20);
   });
 
   it('stays exact after avgdl drifts far from the postings reference', { timeout: 300_000 }, async () => {
