@@ -121,17 +121,26 @@ async function buildFromStaged(client: pg.PoolClient, version: number): Promise<
       select message_id, conversation_id, (p).len as len, (p).terms as terms, (p).tfs as tfs from parsed;
     alter table ${t.docs} add primary key (message_id), alter column conversation_id set not null,
       alter column len set not null, alter column terms set not null, alter column tfs set not null;`);
+  // The postings as a new table too: created by its query, ~27% faster than inserted into an empty
+  // table (1.76 million postings: 2.6 s against 3.5), then given the columns' constraints.
+  await client.query(`
+    create table ${t.postings} as
+      with ref as (select ${AVGDL_REF} as avgdl from ${t.docs})
+      select u.term collate "C" as term, ${costSql('u.tf', 'd.len', '(select avgdl from ref)')} as cost, d.message_id, u.tf, d.len
+        from ${t.docs} d cross join unnest(d.terms, d.tfs) as u(term, tf);
+    alter table ${t.postings} alter column term set not null, alter column cost set not null, alter column message_id set not null,
+      alter column tf set not null, alter column len set not null;`);
   await createDataTables(client, version);
   await client.query(`
-    update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), avg(len) filter (where len > 0) from ${t.docs});
-    insert into ${t.postings} (term, cost, message_id, tf, len)
-    select u.term, ${costSql('u.tf', 'd.len', `(select avgdl_ref from ${t.totals})`)}, d.message_id, u.tf, d.len
-      from ${t.docs} d cross join unnest(d.terms, d.tfs) as u(term, tf);
+    update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), ${AVGDL_REF} from ${t.docs});
     insert into ${t.terms} (term, df) select term, count(*) from ${t.docs}, unnest(terms) as term group by term;
     drop table ${t.staged};
     drop function ${t.parse};
     analyze ${t.docs}; analyze ${t.terms};`);
 }
+
+/** The postings' reference avgdl over documents (`len`): the mean length of those with any lexeme. */
+const AVGDL_REF = '(avg(len) filter (where len > 0))::float8';
 
 /** Maintenance, not a request: the statement timeout (30 s by default) cut a million messages' sort on a slow machine, and every retry sorted again from the start. */
 const MAINTENANCE = `set local maintenance_work_mem = '256MB'; set local statement_timeout = 0`;
