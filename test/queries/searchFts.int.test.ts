@@ -54,6 +54,17 @@ describe('POST /api/v1/search/fts', () => {
     expect(long.snippet).toContain('<mark>Postgres</mark>');
   });
 
+  it('shows a result the same whether the ranking statement returned its row or the page read it apart', async () => {
+    // Few postings: the ranking statement returns the page's rows; one conversation's filter is scored
+    // inside it (another path), and its page is read on its own.
+    const all = await search({ query: 'postgres' });
+    const one = await search({ query: 'postgres', filters: { conversation_id: ids.many } });
+    expect(one.status).toBe(200);
+    expect(one.body.results).toHaveLength(1);
+    expect(one.body.results[0]).toEqual(all.body.results[0]);
+    expect(one.body.results[0].timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
   it('escapes the message’s own markup in snippets, keeping only the <mark> highlights', async () => {
     const res = await search({ query: 'xylophone bold' });
     expect(res.body.results.map((r: { conversation_id: string }) => r.conversation_id)).toEqual([ids.markup]);
