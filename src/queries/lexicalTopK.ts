@@ -117,7 +117,9 @@ export const QUERY_TERMS = {
  * `few` postings in all, the best `n` messages that pass the filter with their tfs. Those are
  * scored from the postings alone (tf and len), best first, and the filter is looked up for them in
  * that order only until `n` pass: the cost follows the number of postings and k, never the corpus.
- * It names the postings and documents, so a blue/green switch waits for the snapshot it opens.
+ * Then it also returns the page's columns (`page`) for those rows, and with `countsEveryMatch` (a
+ * filter every live message passes) a conjunction's number of matches: the whole of a full-text
+ * search at 1,000 and 10,000 bench conversations in one statement.
  */
 function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFilter, params: Bm25Params, few: number, n: number, page?: HitColumns, countsEveryMatch = false): { text: string; values: unknown[] } {
   const where = new Conditions();
