@@ -132,6 +132,10 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
         prepared.add(k);
         log.debug({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
       }
+      // Only a prepared version switches: this sync's rows may have seen it short of the live position
+      // while the switch, looking again, finds it caught up (a race that built inside the switch).
+      // The next sync prepares it first.
+      if (definition.prepare && !prepared.has(k)) continue;
       const switched = await trySwitch(options.pool, definition);
       if (switched) {
         reachedHead.delete(k);
