@@ -182,4 +182,30 @@ describe('top-k BM25 at 50,000 messages', () => {
     expect(after.avgdl).toBeGreaterThan(before.avgdl * 1.5);
     await checkQueries(100);
   });
+
+  it('walks with the statistics its snapshot sees when documents arrive after the first statement', { timeout: 300_000 }, async () => {
+    // A pool whose snapshot (the walk's connection) opens only after more documents are projected: the
+    // first statement's statistics are then out of date, and the walk must read them again.
+    let arrivals = 0;
+    const late = {
+      query: db.pool.query.bind(db.pool),
+      connect: async () => {
+        arrivals++;
+        await corpus.append(50, 10, () => 5 + Math.floor(random() * 10), Date.UTC(2025, 8, 1));
+        return db.pool.connect();
+      },
+    } as unknown as typeof db.pool;
+    for (let i = 0; i < 10; i++) {
+      const query = `${VOCABULARY[i]} ${VOCABULARY[40 + i]}`;
+      const filter = queryFilterOf({});
+      const before = (await lexicalExact(db.pool, { query, filter, k: 10, params }))._unsafeUnwrap();
+      const got = (await lexicalTopK(late, { query, filter, k: 10, params, fewPostings: 0 }))._unsafeUnwrap();
+      expect(got.path).toBe('postings');
+      const want = (await lexicalExact(db.pool, { query, filter, k: 10, params }))._unsafeUnwrap();
+      // The arrivals moved every score (document count and frequencies): the earlier statistics would not do.
+      expect(want[0]!.score).not.toBeCloseTo(before[0]!.score, 6);
+      expectSameTopK(got.hits, want);
+    }
+    expect(arrivals).toBe(10);
+  });
 });
