@@ -6,7 +6,7 @@ import { readModelDefinition } from '../../src/projections/readModel/index.js';
 import type { ProjectionRuntime } from '../../src/projections/runtime.js';
 import type { ProjectionDefinition } from '../../src/projections/types.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
-import { caughtUp, run, seedHistory, startConversation, startSmallBatchRuntime, tick, until } from './helpers.js';
+import { caughtUp, message, run, seedHistory, startConversation, startSmallBatchRuntime, tick, until } from './helpers.js';
 import { REFERENCE } from '../../src/projections/lexicalStats.js';
 
 let t: TestApp;
@@ -102,8 +102,9 @@ describe('a rebuild stages its messages, then builds its tables in bulk', () => 
     expect(rebuilt).toEqual(liveBefore);
     // Nothing of the purged conversation, and no staging left behind.
     expect(rebuilt.docs.some((d) => d.conversation_id === purged.id)).toBe(false);
-    const leftovers = await t.db.pool.query(`select to_regclass($1) as staged, to_regprocedure($2) as parse`, [lexicalTables(version).staged, `${lexicalTables(version).parse}(text)`]);
-    expect(leftovers.rows[0]).toEqual({ staged: null, parse: null });
+    const v = lexicalTables(version);
+    const leftovers = await t.db.pool.query(`select to_regclass($1) as staged, to_regclass($2) as removed, to_regclass($3) as arrival, to_regprocedure($4) as parse`, [v.staged, v.removed, v.arrival, `${v.parse}(text)`]);
+    expect(leftovers.rows[0]).toEqual({ staged: null, removed: null, arrival: null, parse: null });
     // Postings are ordered under the reference avgdl of every document the bulk build parsed.
     const { rows: costs } = await t.db.pool.query(
       `select p.cost, p.tf, p.len, x.avgdl_ref from ${lexicalTables(version).postings} p, ${lexicalTables(version).totals} x`,
@@ -111,6 +112,27 @@ describe('a rebuild stages its messages, then builds its tables in bulk', () => 
     for (const c of costs) expect(c.cost).toBeCloseTo((REFERENCE.k1 * (1 - REFERENCE.b + (REFERENCE.b * c.len) / c.avgdl_ref)) / c.tf, 9);
     const { rows: avg } = await t.db.pool.query(`select avg(len) filter (where len > 0)::float8 as avg from ${lexicalTables(version).docs} where conversation_id <> $1`, [lateId]);
     expect(costs[0].avgdl_ref).toBeCloseTo(avg[0].avg, 9);
+  });
+});
+
+describe('a message id the log holds twice', () => {
+  it('counts once, by its first arrival, in the bulk build as in the batch path', async () => {
+    // The service never appends an id twice; a log written otherwise must still rebuild.
+    const twice = message('the first words of a message appended twice');
+    const first = await startConversation(t.deps.store, { messages: ['an opening line'] });
+    await run(t.deps.store, first.id, { type: 'AppendMessages', at: tick(), data: { messages: [twice] } });
+    const other = await startConversation(t.deps.store, { messages: ['another opening line'] });
+    const last = await run(t.deps.store, other.id, { type: 'AppendMessages', at: tick(), data: { messages: [{ ...message('different words entirely'), id: twice.id }] } });
+    await caughtUp(t.db.pool, last, LEXICAL_STATS);
+    const live = (await listCheckpoints(t.db.pool, [LEXICAL_STATS])).find((r) => r.state === 'live')!.version;
+    const before = await lexicalContent(t.db.pool, live);
+    const switched = new Promise((resolve) => runtime.bus.once('switched', resolve));
+    const { version } = await runtime.rebuild(LEXICAL_STATS);
+    await switched;
+    const rebuilt = await lexicalContent(t.db.pool, version);
+    expect(rebuilt).toEqual(before);
+    const doc = rebuilt.docs.find((d) => d.message_id === twice.id)!;
+    expect([doc.conversation_id, doc.terms.includes('append')]).toEqual([first.id, true]);
   });
 });
 
