@@ -32,3 +32,18 @@ export async function withMaintenanceTransaction<T>(pool: pg.Pool, what: string,
     await registrar.end().catch(() => {});
   }
 }
+
+/**
+ * Vacuums and analyzes tables, on a connection of its own without the pool's statement timeout
+ * (vacuum cannot run in a transaction, so the maintenance transaction's setting does not reach it).
+ */
+export async function vacuumTables(pool: pg.Pool, tables: readonly string[]): Promise<void> {
+  const client = new pg.Client(pool.options);
+  await client.connect();
+  try {
+    await client.query('set statement_timeout = 0');
+    await client.query(`vacuum (analyze) ${tables.join(', ')}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -30,6 +30,9 @@ const observed: ProjectionDefinition = {
   },
   async activate(client, version) {
     seen.push(`activate v${version} with index: ${await orderIndexExists(client, version)}`);
+    // Vacuum marks pages all-visible (relallvisible); the index build alone counts them (relpages).
+    const { rows } = await client.query('select relpages > 0 and relallvisible = relpages as marked from pg_class where oid = to_regclass($1)', [lexicalTables(version).postings]);
+    seen.push(`activate v${version} with postings all-visible: ${rows[0]?.marked}`);
     await lexicalStatsDefinition.activate!(client, version);
   },
 };
@@ -44,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('a rebuilt lexical version goes live', () => {
-  it('with its postings order index built once it caught up, before the switch (not under the switch’s locks)', async () => {
+  it('with its postings order index built and its pages vacuumed once it caught up, before the switch (not under the switch’s locks)', async () => {
     const last = await seedHistory(t.deps.store, 30);
     await caughtUp(t.db.pool, last, LEXICAL_STATS);
     seen.length = 0;
@@ -53,6 +56,7 @@ describe('a rebuilt lexical version goes live', () => {
     await switched;
     expect(seen[0]).toBe(`prepare v${version} while building`);
     expect(seen).toContain(`activate v${version} with index: true`);
+    expect(seen).toContain(`activate v${version} with postings all-visible: true`);
     expect(await orderIndexExists(t.db.pool, version)).toBe(true);
   });
 });
