@@ -362,7 +362,7 @@ export const lexicalStatsDefinition: ProjectionDefinition = {
     await withMaintenanceTransaction(pool, `${LEXICAL_STATS} v${version} build`, (client) => readyTables(client, version));
     // The top-k walk reads postings with index-only scans, which visit the heap for each page not yet
     // marked all-visible, and a bulk build marks none: vacuumed before it goes live. At a million
-    // messages this takes ~2 s; left to autovacuum after the switch, ~40 s of slower searches.
+    // messages this took 2–3 s; left to autovacuum after the switch, ~40 s of slower searches.
     const t = lexicalTables(version);
     await vacuumTables(pool, [t.postings, t.docs]);
   },
