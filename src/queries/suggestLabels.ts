@@ -8,6 +8,8 @@ import { readQuery } from './sql.js';
 import { embedForLive, nearestMessages } from './semantic.js';
 import { suggestLabels, type KeyTerm, type Neighbour } from '../memory/labelVote.js';
 import { loadConversation } from './loadConversation.js';
+import { READ_MODEL } from '../projections/readModel/schema.js';
+import { LEXICAL_STATS } from '../projections/lexicalStats.js';
 
 export const suggestBody = z.object({ conversation_id: z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase()) });
 
@@ -81,7 +83,8 @@ export const suggestLabelsRoute = (deps: AppDeps) => (app: App) => {
       path: '/api/v1/labels/suggest',
       tags: ['memory'],
       summary: 'Label suggestions: a similarity-weighted vote of the nearest conversations plus the conversation\'s key terms',
-      middleware: [readYourWrites(deps)] as const,
+      // Key terms are weighed by the lexical projection's document frequencies: it too must have caught up.
+      middleware: [readYourWrites(deps, [READ_MODEL, LEXICAL_STATS])] as const,
       request: {
         query: z.object(consistencyParams(deps)), body: { required: true, content: { 'application/json': { schema: suggestBody } } } },
       responses: { 200: { description: '`{conversation_id, suggestions:[{label, confidence, is_existing, reason}]}`' }, ...errorResponses, 404: { description: 'Unknown conversation' } },
