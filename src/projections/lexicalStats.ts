@@ -145,10 +145,14 @@ async function buildFromStaged(client: pg.PoolClient, version: number): Promise<
         from ${t.docs} d cross join unnest(d.terms, d.tfs) as u(term, tf);
     alter table ${t.postings} alter column term set not null, alter column cost set not null, alter column message_id set not null,
       alter column tf set not null, alter column len set not null;`);
+  // Document frequencies by a parallel aggregate, which an insert would not run (at a million
+  // messages 2.5 s against 5.8).
+  await client.query(`
+    create table ${t.terms} as select term collate "C" as term, count(*)::int as df from ${t.docs}, unnest(terms) as term group by 1;
+    alter table ${t.terms} add primary key (term), alter column df set not null;`);
   await createDataTables(client, version);
   await client.query(`
     update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), ${AVGDL_REF} from ${t.docs});
-    insert into ${t.terms} (term, df) select term, count(*) from ${t.docs}, unnest(terms) as term group by term;
     drop table ${t.staged}; drop table ${t.removed}; drop sequence ${t.arrival};
     drop function ${t.parse};
     analyze ${t.docs}; analyze ${t.terms};`);
