@@ -32,13 +32,16 @@ describe('POST /api/v1/labels/suggest with a position', () => {
     const created = await sendJson(t.app, 'POST', '/api/v1/conversations', { label: 'car repair', messages: [{ role: 'user', content: 'the engine knocks' }] });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    const suggest = (position: string) => sendJson(t.app, 'POST', `/api/v1/labels/suggest?min_position=${position}&wait_ms=300`, { conversation_id: id });
+    // Waits up to the most a request may (a loaded machine can take seconds to project), or 300 ms
+    // where the lexical projection is stopped and the answer must be 503.
+    const suggest = (position: string, waitMs = 10_000) =>
+      sendJson(t.app, 'POST', `/api/v1/labels/suggest?min_position=${position}&wait_ms=${waitMs}`, { conversation_id: id });
     expect((await suggest(created.body.position)).status).toBe(200);
     // The lexical projection stops; the read model goes on.
     await run([readModelDefinition]);
     const appended = await sendJson(t.app, 'POST', `/api/v1/conversations/${id}/messages`, { messages: [{ role: 'user', content: 'and the check engine light is on' }] });
     expect(appended.status).toBe(201);
-    const behind = await suggest(appended.body.position);
+    const behind = await suggest(appended.body.position, 300);
     expect([behind.status, behind.body.code]).toEqual([503, 'not_caught_up']);
     await run([readModelDefinition, lexicalStatsDefinition]);
     expect((await suggest(appended.body.position)).status).toBe(200);
