@@ -23,10 +23,9 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 /**
  * Runs `fn` in a read-only repeatable-read snapshot on a client of its own. Nothing waits for the
  * snapshot's end (a round trip costs a request 1–3 ms on a busy small machine): a read-only snapshot
- * has nothing to commit, and the client goes back to the pool only once it has ended. `opening`, a
- * statement without parameters, is sent with the `begin` in the same round trip; `fn` gets its rows.
+ * has nothing to commit, and the client goes back to the pool only once it has ended.
  */
-export async function withReadSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient, opened: Record<string, unknown>[]) => Promise<T>, opening?: string): Promise<T> {
+export async function withReadSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const end = (sql: string) =>
     void client.query(sql).then(
@@ -34,10 +33,8 @@ export async function withReadSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolCli
       (e: Error) => client.release(e),
     );
   try {
-    const begin = 'begin isolation level repeatable read read only';
-    // Several statements in one simple query answer with one result each.
-    const opened = opening ? ((await client.query(`${begin}; ${opening}`)) as unknown as pg.QueryResult[])[1]!.rows : (await client.query(begin), []);
-    const result = await fn(client, opened);
+    await client.query('begin isolation level repeatable read read only');
+    const result = await fn(client);
     end('commit');
     return result;
   } catch (e) {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { okAsync, ResultAsync } from 'neverthrow';
-import { LEXICAL_STATS, REFERENCE } from '../projections/lexicalStats.js';
+import { REFERENCE } from '../projections/lexicalStats.js';
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
 import { filterScope, messageFilterConditions, selectsEveryLiveMessage } from './messageFilter.js';
@@ -164,7 +164,6 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
          limit ${limit}),
       ranked as (select few.*, row_number() over (order by few.score desc, few.message_id) as rn from few)
       select t.docs, t.total_len, t.avgdl_ref, st.terms, st.dfs, coalesce(st.postings <= ${fewParam}, true) as few, cj.ok as conjunction,
-             (${LEXICAL_STATE_SQL}) as lexical_state,
              -- A conjunction's matches are g's messages; when the filter passes every live message, all of them.
              case when ${countsEveryMatch} and cj.ok and coalesce(st.postings <= ${fewParam}, true) then (select count(*) from g)::int end as matches,
              (select coalesce(json_agg(json_build_array(r.message_id::text, r.len, r.tfs, ${columns}) order by r.rn), '[]') from ranked r) as hits
@@ -172,13 +171,6 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
     values: where.values,
   };
 }
-
-/**
- * Which state of the lexical projection a snapshot sees: its live version and checkpoint, which move
- * in the same transaction as every change to its tables (and with the switch). Two snapshots that
- * see the same one see the same statistics and postings.
- */
-const LEXICAL_STATE_SQL = `select version || ':' || transaction_id::text || ':' || global_position as lexical_state from projection_checkpoints where name = '${LEXICAL_STATS}' and state = 'live'`;
 
 const READ_SQL = `
   select r.i as term, p.message_id::text as id, p.tf, p.len, p.cost
@@ -260,8 +252,6 @@ interface Stats {
 
 interface FirstRow extends Stats {
   few: boolean;
-  /** The lexical projection's state the statement saw (LEXICAL_STATE_SQL). */
-  lexical_state: string | null;
   /** A web-search query that is a conjunction of its terms (then matched by the documents' terms). */
   conjunction: boolean;
   /** The matches, when the statement could count them. */
@@ -352,25 +342,15 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
 }
 
 /**
- * Runs `fn` in one repeatable-read snapshot: the lexical projection's statistics, postings and
- * documents agree with each other, and a blue/green switch waits for the request rather than cutting
- * through it. The statistics are read first in it, unless `seen` (a first statement's row, read
- * outside) saw the state the snapshot sees: that one look rides with the `begin`.
+ * Runs `fn` in one repeatable-read snapshot whose first statement reads the statistics through the
+ * lexical views: they then agree with the postings and documents `fn` reads (statistics read outside
+ * it would not: a switch can commit between the two, and the views then name the new version's
+ * tables), and a blue/green switch waits for the request rather than cutting through it.
  */
-function inSnapshot<T>(pool: pg.Pool, input: LexicalTopKInput, fn: (first: ReturnType<typeof firstOf>, client: pg.PoolClient) => Promise<T>, seen?: FirstRow): ResultAsync<T, ApiError> {
+function inSnapshot<T>(pool: pg.Pool, input: LexicalTopKInput, fn: (first: ReturnType<typeof firstOf>, client: pg.PoolClient) => Promise<T>): ResultAsync<T, ApiError> {
   const sql = firstStatementSql(input, STATS_ONLY);
-  const current = seen?.lexical_state ? seen : undefined;
   return ResultAsync.fromPromise(
-    retryingDeadlocks(() =>
-      withReadSnapshot(
-        pool,
-        async (client, opened) => {
-          const same = current !== undefined && opened[0]?.lexical_state === current.lexical_state;
-          return fn(firstOf(same ? current : (await client.query<FirstRow>(prepared(sql.text, sql.values))).rows[0], input), client);
-        },
-        current ? LEXICAL_STATE_SQL : undefined,
-      ),
-    ),
+    retryingDeadlocks(() => withReadSnapshot(pool, async (client) => fn(firstOf((await client.query<FirstRow>(prepared(sql.text, sql.values))).rows[0], input), client))),
     queryError,
   );
 }
@@ -383,7 +363,7 @@ const NONE: LexicalTopK = { hits: [], path: 'few', postingsRead: 0, resolved: 0,
  * walking the postings in one snapshot.
  */
 export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> {
-  const walk = (seen?: FirstRow) => inSnapshot(pool, input, (first, client) => run(client, input, first), seen);
+  const walk = () => inSnapshot(pool, input, (first, client) => run(client, input, first));
   // The count, when asked and the first statement did not give it, beside whatever follows.
   const counted = (rest: ResultAsync<LexicalTopK, ApiError>, matches: number | null | undefined) => {
     if (!input.countMatches) return rest;
@@ -394,16 +374,14 @@ export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync
   // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
   if (input.filter.conversationId !== undefined) return counted(walk(), undefined);
   // The first statement alone is a snapshot of its own, one round trip: most queries end there (every
-  // bench query up to 10,000 conversations). A walk opens a snapshot and reuses the statistics when
-  // it sees the same state of the projection (at 10,000 conversations a walk took ~11 ms, ~2 of them
-  // reading the statistics again).
+  // bench query up to 10,000 conversations). A walk reads the statistics again in its snapshot.
   const sql = firstStatementSql(input, input.fewPostings ?? FEW_POSTINGS);
   return ResultAsync.fromPromise(
     retryingDeadlocks(() => pool.query<FirstRow>(prepared(sql.text, sql.values))),
     queryError,
   ).andThen(({ rows }) => {
     const first = firstOf(rows[0], input);
-    return counted(first.answer ? okAsync(first.answer) : first.stats ? walk(rows[0]) : okAsync(NONE), rows[0]?.matches);
+    return counted(first.answer ? okAsync(first.answer) : first.stats ? walk() : okAsync(NONE), rows[0]?.matches);
   });
 }
 
