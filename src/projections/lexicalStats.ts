@@ -372,7 +372,7 @@ export const lexicalStatsDefinition: ProjectionDefinition = {
   },
   async activate(client, version) {
     const t = lexicalTables(version);
-    // Prepared already but for a switch that came first (the rebuild caught up between the two looks).
+    // Prepared already (a runtime switches only a version it prepared): then this finds nothing to do.
     await readyTables(client, version);
     const views = Object.entries(LEXICAL_VIEWS) as [keyof typeof LEXICAL_VIEWS, string][];
     await client.query(views.map(([table, view]) => `drop view if exists ${view}; create view ${view} as select * from ${t[table]};`).join('\n'));

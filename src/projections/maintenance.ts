@@ -9,11 +9,9 @@ import { withTransaction } from '../db/transaction.js';
  * before `fn` runs, and removed once it has ended.
  */
 export async function withMaintenanceTransaction<T>(pool: pg.Pool, what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const registrar = new pg.Client(pool.options);
-  await registrar.connect();
+  const registrar = await untimedClient(pool);
   let id: string | undefined;
   try {
-    await registrar.query('set statement_timeout = 0');
     return await withTransaction(pool, async (client) => {
       // Maintenance takes as long as it takes: the pool's statement timeout is for requests (under
       // load even the build's table creation outlasted a short one).
@@ -34,14 +32,25 @@ export async function withMaintenanceTransaction<T>(pool: pg.Pool, what: string,
 }
 
 /**
- * Vacuums and analyzes tables, on a connection of its own without the pool's statement timeout
- * (vacuum cannot run in a transaction, so the maintenance transaction's setting does not reach it).
+ * A connection of its own to the pool's database, without the pool's statement timeout (that is for
+ * requests; maintenance takes as long as it takes). The caller ends it.
  */
-export async function vacuumTables(pool: pg.Pool, tables: readonly string[]): Promise<void> {
+async function untimedClient(pool: pg.Pool): Promise<pg.Client> {
   const client = new pg.Client(pool.options);
   await client.connect();
   try {
     await client.query('set statement_timeout = 0');
+  } catch (e) {
+    await client.end().catch(() => {});
+    throw e;
+  }
+  return client;
+}
+
+/** Vacuums and analyzes tables: outside any transaction, which is why it needs a connection of its own. */
+export async function vacuumTables(pool: pg.Pool, tables: readonly string[]): Promise<void> {
+  const client = await untimedClient(pool);
+  try {
     await client.query(`vacuum (analyze) ${tables.join(', ')}`);
   } finally {
     await client.end().catch(() => {});
