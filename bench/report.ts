@@ -49,7 +49,7 @@ export interface BenchReport {
   harness_sha?: string;
   command: string;
   machine: { cpus: number; cpu_model: string; memory_gib: number; node: string };
-  settings: { seconds_per_row: number; connections: number; seed: number };
+  settings: { seconds_per_row: number; connections: number; seed: number; warm_seconds?: number };
   http_ceiling: LoadResult;
   sizes: SizeReport[];
   /** What was done to the result after the run, and why. */
@@ -269,7 +269,8 @@ export async function writeReport(measured: BenchReport, options: { quick: boole
 Produced by \`${report.command}\` on ${report.date.slice(0, 10)} at ${report.git_sha}; raw numbers in
 \`bench/results/\`. Machine: ${report.machine.cpus} × ${report.machine.cpu_model}, ${report.machine.memory_gib} GiB, Node ${report.machine.node}.
 The service ran on embedded defaults (embedded PostgreSQL 17, embedded Chroma, embedder below) in a fresh
-DATA_DIR; load came from autocannon in a separate process: each row first with one client (the latency
+DATA_DIR; load came from autocannon in a separate process: each row's requests were sent once untimed (the slowest is
+the first touch below)${report.settings.warm_seconds ? `, then by one client for ${report.settings.warm_seconds} s untimed` : ''}; then each row first with one client (the latency
 of a request on an idle service, which the guide's targets are about), then with
 ${report.settings.connections} concurrent clients (latency when saturated, and throughput), ${report.settings.seconds_per_row} s per row. Corpus: N conversations × 10 messages, seed ${report.settings.seed}.
 
