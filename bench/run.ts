@@ -136,8 +136,8 @@ async function row(svc: BenchService, name: string, requests: LoadSpec['requests
   const warm = await warmUp(svc.url, requests);
   if ('missing' in warm) return { unavailable: `${requests[0]!.method} ${requests[0]!.path} answered ${warm.missing}` };
   // Then steady traffic, untimed: the first seconds of reads on a service that has not served them
-  // yet run slower (the service's JIT, connection and page caches). On the 100,000 corpus after a
-  // restart of the service alone, full-text p95 read 59.9 ms in its first 4 s and 35.2–40.1 after.
+  // yet run slower, on PostgreSQL's side and the service's own. On the 100,000 corpus after a restart
+  // of the service alone, full-text p95 read 59.9 ms in its first 4 s and 35.2–40.1 after.
   if (warmSeconds > 0) await runLoad({ url: svc.url, connections: 1, durationSeconds: warmSeconds, requests });
   // One client first: the latency of a request on an otherwise idle service, which the guide's
   // targets are about; then `connections` clients: latency under saturation, and throughput.
