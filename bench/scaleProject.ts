@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/scaleProject.ts <database-url> [--rebuild] [--batch N] [projection…]`: runs the named
+ * `npx tsx bench/scaleProject.ts <database-url> [--rebuild] [--batch N] [--k1 K1 --b B] [projection…]`: runs the named
  * projections (default read-model and lexical-stats) over a database's event log until each has
  * caught up, and prints each one's time and events/s. With --rebuild it then rebuilds each one
  * blue/green, as `npm run replay` does, and prints the catch-up and the switch apart. For databases
@@ -11,18 +11,20 @@ import { migrate } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { createProjectionRuntime } from '../src/projections/index.js';
 import { readModelDefinition } from '../src/projections/readModel/index.js';
-import { lexicalStatsDefinition } from '../src/projections/lexicalStats.js';
+import { lexicalStatsProjection } from '../src/projections/lexicalStats.js';
 
 const program = new Command()
   .argument('<database-url>')
   .argument('[projection...]', 'read-model, lexical-stats (default: both)')
   .option('--rebuild', 'then rebuild each blue/green and time it')
   .option('--batch <n>', 'events per projector batch (the service default)', '500')
+  .option('--k1 <k1>', 'BM25 k1 the lexical postings are ordered under (as [search] bm25_k1)', '0.9')
+  .option('--b <b>', 'BM25 b the lexical postings are ordered under (as [search] bm25_b)', '0.3')
   .parse();
 const [url, names = []] = program.processedArgs as [string, string[] | undefined];
-const { rebuild, batch } = program.opts<{ rebuild?: boolean; batch: string }>();
+const { rebuild, batch, k1, b } = program.opts<{ rebuild?: boolean; batch: string; k1: string; b: string }>();
 const batchSize = Number(batch);
-const all = [readModelDefinition, lexicalStatsDefinition];
+const all = [readModelDefinition, lexicalStatsProjection({ k1: Number(k1), b: Number(b) })];
 const definitions = names.length > 0 ? all.filter((d) => names.includes(d.name)) : all;
 const pool = new pg.Pool({ connectionString: url, max: 8 });
 // As the service does at start: a database seeded by an older build lacks the newer tables.

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/load.js';
-import { lexicalStatsDefinition } from '../projections/lexicalStats.js';
+import { lexicalStatsProjection } from '../projections/lexicalStats.js';
+import { bm25Params } from '../queries/bm25.js';
 import { readModelDefinition } from '../projections/readModel/index.js';
 import { summariesDefinition } from '../projections/summaries.js';
 import type { ProjectionDefinition } from '../projections/types.js';
@@ -19,7 +20,8 @@ export interface ProjectorWiring {
 
 /**
  * Every projection the service runs, registered here and nowhere else: the read model, the vectors
- * (when this process has Chroma and embedders), the lexical statistics and the summaries.
+ * (when this process has Chroma and embedders), the lexical statistics (postings ordered under the
+ * configured BM25 parameters) and the summaries.
  */
 export function projectionDefinitions({ config, pool, logger, vectors }: ProjectorWiring): ProjectionDefinition[] {
   const vectorProjection = vectors
@@ -35,5 +37,5 @@ export function projectionDefinitions({ config, pool, logger, vectors }: Project
         }),
       ]
     : [];
-  return [readModelDefinition, ...vectorProjection, lexicalStatsDefinition, summariesDefinition];
+  return [readModelDefinition, ...vectorProjection, lexicalStatsProjection(bm25Params(config.search)), summariesDefinition];
 }

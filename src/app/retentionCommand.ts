@@ -5,6 +5,7 @@ import { createPools } from '../db/pools.js';
 import { configuredEventStore } from './eventStore.js';
 import type { AppDeps } from '../deps.js';
 import { createLogger } from '../logger.js';
+import { bm25Params } from '../queries/bm25.js';
 import { prepareReadModel } from '../projections/index.js';
 import { VERSION } from '../version.js';
 import { planRetention, type RetentionItem } from '../retention/plan.js';
@@ -24,7 +25,7 @@ export async function retentionCommand(config: ResolvedConfig, options: { dryRun
   const pools = createPools(url, config.database.read_url, config.database);
   try {
     await migrate(pools.write);
-    await prepareReadModel(pools);
+    await prepareReadModel(pools, bm25Params(config.search));
     const deps: AppDeps = { config, pools, store: configuredEventStore(pools.write, config), logger, clock: () => new Date(), startedAt: new Date(), version: VERSION };
     if (config.retention.rules.length === 0) {
       out.write('no [[retention.rules]] configured\n');

@@ -12,6 +12,7 @@ import type { AppDeps } from '../deps.js';
 import { bindPolicy } from '../http/auth/bindPolicy.js';
 import { createOpsApp, platformExtras } from './platform.js';
 import { createMetrics } from '../metrics/index.js';
+import { bm25Params } from '../queries/bm25.js';
 import { prepareReadModel, startProjections, type ProjectionRuntime } from '../projections/index.js';
 import type { ChromaProcess } from '../vectors/chromaProcess.js';
 import { startVectorModel } from '../projections/vectorRebuild.js';
@@ -92,7 +93,7 @@ export async function startService(config: ResolvedConfig, logger: Logger): Prom
       deps.projections = projections;
       deps.progress = projections.bus;
     } else {
-      await prepareReadModel(pools);
+      await prepareReadModel(pools, bm25Params(config.search));
     }
     const wakeup = projections?.wakeup ?? (streamWakeup = listenWakeup(writeUrl, logger));
     deps.events = { wakeup, closing: closingStreams.signal };

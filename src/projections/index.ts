@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { Pools } from '../db/pools.js';
 import type { AppendNotifier } from '../eventstore/index.js';
 import type { ProgressBus } from './bus.js';
-import { lexicalStatsDefinition } from './lexicalStats.js';
+import { lexicalStatsProjection, REFERENCE, type PostingOrder } from './lexicalStats.js';
 import { readModelDefinition } from './readModel/index.js';
 import { createProjectionRuntime, type ProjectionRuntime } from './runtime.js';
 import type { ProjectionDefinition } from './types.js';
@@ -56,9 +56,9 @@ export async function startProjections(options: StartProjectionsOptions): Promis
 /**
  * Makes sure the read model and the lexical projection have a live version (their views exist)
  * without running projectors: for `--role api` instances, so that queries answer (empty) before any
- * projector instance has started.
+ * projector instance has started. A lexical version made here is ordered under `order` (the configured k1 and b).
  */
-export async function prepareReadModel(pools: Pools): Promise<void> {
+export async function prepareReadModel(pools: Pools, order: PostingOrder = REFERENCE): Promise<void> {
   await ensureLiveVersion(pools.write, readModelDefinition);
-  await ensureLiveVersion(pools.write, lexicalStatsDefinition);
+  await ensureLiveVersion(pools.write, lexicalStatsProjection(order));
 }

@@ -13,13 +13,33 @@ export const LEXICAL_STATS = 'lexical-stats';
 
 
 /**
- * The postings' order: `cost` = K(len)/tf of BM25 under reference parameters, where the term's
- * weight is w = (k1 + 1) / (1 + K(len)/tf); ascending cost is descending weight. The reference avgdl
- * is the first batch's (a replay re-centres it); other k1, b or a drifted avgdl keep the bound
- * valid (see `unseenWeightBound`), only less tight.
+ * The postings' order: `cost` = K(len)/tf of BM25 under the version's reference parameters, where the
+ * term's weight is w = (k1 + 1) / (1 + K(len)/tf); ascending cost is descending weight. A version is
+ * ordered under the configured k1 and b (recorded in its totals as k1_ref, b_ref) and the first
+ * batch's avgdl (a replay re-centres it); other k1, b or a drifted avgdl keep the bound valid (see
+ * `unseenWeightBound`), only less tight: at 100,000 bench conversations, queries under k1 = 1.2,
+ * b = 0.75 read 15–35 times the postings of those under the order's own parameters.
  */
-export const REFERENCE = { k1: 0.9, b: 0.3 } as const;
-const costSql = (tf: string, len: string, avgdl: string) => `(${REFERENCE.k1} * (1 - ${REFERENCE.b} + ${REFERENCE.b} * ${len}::float8 / ${avgdl}) / ${tf})`;
+export interface PostingOrder {
+  k1: number;
+  b: number;
+}
+
+/** The order of versions built before it followed the configuration (the configured defaults). */
+export const REFERENCE: PostingOrder = { k1: 0.9, b: 0.3 };
+
+/** K(len)/tf as SQL, given SQL for tf, len and the order's k1, b and avgdl. */
+const costSql = (tf: string, len: string, ref: { k1: string; b: string; avgdl: string }) =>
+  `(${ref.k1} * (1 - ${ref.b} + ${ref.b} * ${len}::float8 / ${ref.avgdl}) / ${tf})`;
+
+/** An order's parameters as SQL literals (numbers the configuration validated). */
+const orderSql = (order: PostingOrder) => {
+  if (!Number.isFinite(order.k1) || !Number.isFinite(order.b)) throw new Error(`postings order needs finite k1 and b, got ${order.k1}, ${order.b}`);
+  return { k1: `${order.k1}::float8`, b: `${order.b}::float8` };
+};
+
+/** The version's own order, read from its totals as `x`. */
+const recordedOrder = (x: string) => ({ k1: `${x}.k1_ref`, b: `${x}.b_ref` });
 
 export const lexicalTables = (version: number) => ({
   terms: `lex_v${version}_terms`,
@@ -61,8 +81,8 @@ export const LEXICAL_VIEWS = { totals: 'lexical_totals', terms: 'lexical_terms',
  * version being rebuilt appends its postings without it (random inserts into a large btree cost
  * 30× the heap append) and builds it in one sort once it has caught up (`prepare`, before the switch).
  */
-async function createTables(client: pg.PoolClient, version: number, orderIndex: boolean): Promise<void> {
-  await createDataTables(client, version);
+async function createTables(client: pg.PoolClient, version: number, orderIndex: boolean, order: PostingOrder): Promise<void> {
+  await createDataTables(client, version, order);
   if (orderIndex) await createOrderIndex(client, version);
 }
 
@@ -93,10 +113,10 @@ const exists = async (client: pg.PoolClient, table: string): Promise<boolean> =>
  * A version's tables as a live one has them: built from its staged messages if it has any, with the
  * postings' order index. Idempotent: after a failed switch, a second call finds little to do.
  */
-async function readyTables(client: pg.PoolClient, version: number): Promise<void> {
+async function readyTables(client: pg.PoolClient, version: number, order: PostingOrder): Promise<void> {
   await client.query('select pg_advisory_xact_lock($1, $2)', [BUILD_LOCK, version]);
-  if (await exists(client, lexicalTables(version).staged)) await buildFromStaged(client, version);
-  await createTables(client, version, true);
+  if (await exists(client, lexicalTables(version).staged)) await buildFromStaged(client, version, order);
+  await createTables(client, version, true, order);
 }
 
 /** Stages a batch of a rebuild: appended messages as they are, and removed conversations. */
@@ -121,7 +141,7 @@ async function stageLexical(client: pg.PoolClient, version: number, events: Reco
  * Equal to applying the same messages batch by batch, but for that avgdl. Later batches take the
  * batch path (the staged table is gone).
  */
-async function buildFromStaged(client: pg.PoolClient, version: number): Promise<void> {
+async function buildFromStaged(client: pg.PoolClient, version: number, order: PostingOrder): Promise<void> {
   const t = lexicalTables(version);
   await client.query(`${MAINTENANCE}; set local jit = off`);
   await client.query(`
@@ -141,7 +161,7 @@ async function buildFromStaged(client: pg.PoolClient, version: number): Promise<
   await client.query(`
     create table ${t.postings} as
       with ref as (select ${AVGDL_REF} as avgdl from ${t.docs})
-      select u.term collate "C" as term, ${costSql('u.tf', 'd.len', '(select avgdl from ref)')} as cost, d.message_id, u.tf, d.len
+      select u.term collate "C" as term, ${costSql('u.tf', 'd.len', { ...orderSql(order), avgdl: '(select avgdl from ref)' })} as cost, d.message_id, u.tf, d.len
         from ${t.docs} d cross join unnest(d.terms, d.tfs) as u(term, tf);
     alter table ${t.postings} alter column term set not null, alter column cost set not null, alter column message_id set not null,
       alter column tf set not null, alter column len set not null;`);
@@ -150,7 +170,7 @@ async function buildFromStaged(client: pg.PoolClient, version: number): Promise<
   await client.query(`
     create table ${t.terms} as select term collate "C" as term, count(*)::int as df from ${t.docs}, unnest(terms) as term group by 1;
     alter table ${t.terms} add primary key (term), alter column df set not null;`);
-  await createDataTables(client, version);
+  await createDataTables(client, version, order);
   await client.query(`
     update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), ${AVGDL_REF} from ${t.docs});
     drop table ${t.staged}; drop table ${t.removed}; drop sequence ${t.arrival};
@@ -190,7 +210,7 @@ async function createOrderIndex(client: pg.PoolClient, version: number): Promise
   await client.query(`create index if not exists ${t.postings}_order_idx on ${t.postings} (term, cost, message_id) include (tf, len)`);
 }
 
-async function createDataTables(client: pg.PoolClient, version: number): Promise<void> {
+async function createDataTables(client: pg.PoolClient, version: number, order: PostingOrder): Promise<void> {
   const t = lexicalTables(version);
   await client.query(`
     -- Terms compare bytewise ("C"): equality is the same in every deterministic collation, and the
@@ -200,8 +220,9 @@ async function createDataTables(client: pg.PoolClient, version: number): Promise
       message_id uuid primary key, conversation_id uuid not null, len integer not null, terms text[] not null, tfs integer[] not null);
     create index if not exists ${t.docs}_conversation_idx on ${t.docs} (conversation_id);
     create table if not exists ${t.totals} (
-      singleton boolean primary key default true check (singleton), docs bigint not null, total_len bigint not null, avgdl_ref float8);
-    insert into ${t.totals} (docs, total_len) values (0, 0) on conflict do nothing;
+      singleton boolean primary key default true check (singleton), docs bigint not null, total_len bigint not null, avgdl_ref float8,
+      k1_ref float8 not null, b_ref float8 not null);
+    insert into ${t.totals} (docs, total_len, k1_ref, b_ref) values (0, 0, ${orderSql(order).k1}, ${orderSql(order).b}) on conflict do nothing;
     create table if not exists ${t.postings} (term text collate "C" not null, cost float8 not null, message_id uuid not null, tf integer not null, len integer not null);
     -- The top-k walk reads postings with index-only scans, which visit the heap for every row on a page
     -- not yet marked all-visible: vacuum after 1% new rows, not PostgreSQL's 20% (3.4 million rows at a
@@ -228,12 +249,12 @@ async function addDocs(client: pg.PoolClient, version: number, ids: string[], co
        select id, cid, len, terms, tfs from parsed
        on conflict (message_id) do nothing
        returning message_id, len, terms, tfs),
-     ref as (select coalesce((select avgdl_ref from ${t.totals}), (select avg(len)::float8 from added where len > 0)) as avgdl),
+     ref as (select coalesce(x.avgdl_ref, (select avg(len)::float8 from added where len > 0)) as avgdl, x.k1_ref, x.b_ref from ${t.totals} x),
      posted as (
        -- Into an indexed table in index order, so that consecutive rows land on the same leaf pages;
        -- unsorted while rebuilding (no index yet), where the sort was a quarter of the statement.
        insert into ${t.postings} (term, cost, message_id, tf, len)
-       select u.term, ${costSql('u.tf', 'a.len', '(select avgdl from ref)')} as cost, a.message_id, u.tf, a.len
+       select u.term, ${costSql('u.tf', 'a.len', { k1: '(select k1_ref from ref)', b: '(select b_ref from ref)', avgdl: '(select avgdl from ref)' })} as cost, a.message_id, u.tf, a.len
          from added a cross join unnest(a.terms, a.tfs) as u(term, tf)
         ${indexed ? 'order by 1, 2, 3' : ''}),
      df as (
@@ -254,11 +275,11 @@ async function removeConversations(client: pg.PoolClient, version: number, conve
   const t = lexicalTables(version);
   const { rows } = await client.query<{ terms: string[] | null }>(
     `with removed as (delete from ${t.docs} where conversation_id = any($1::uuid[]) returning message_id, len, terms, tfs),
-     ref as (select avgdl_ref as avgdl from ${t.totals}),
+     ref as (select avgdl_ref as avgdl, k1_ref, b_ref from ${t.totals}),
      unposted as (
        delete from ${t.postings} p
         using (select r.message_id, r.len, u.term, u.tf from removed r cross join unnest(r.terms, r.tfs) as u(term, tf)) x, ref
-        where p.term = x.term and p.cost = ${costSql('x.tf', 'x.len', 'ref.avgdl')} and p.message_id = x.message_id),
+        where p.term = x.term and p.cost = ${costSql('x.tf', 'x.len', { ...recordedOrder('ref'), avgdl: 'ref.avgdl' })} and p.message_id = x.message_id),
      df as (
        update ${t.terms} set df = ${t.terms}.df - r.n
          from (select term, count(*) as n from removed, unnest(removed.terms) as term group by term) r
@@ -329,7 +350,8 @@ export async function applyLexicalStats(client: pg.PoolClient, version: number, 
   }
 }
 
-export const lexicalStatsProjector = (version: number): SqlProjector => {
+/** A version's projector; a version it creates is ordered under `order` (one it finds keeps its own). */
+export const lexicalStatsProjector = (version: number, order: PostingOrder = REFERENCE): SqlProjector => {
   // Once live, a version stays live: asked each batch only while it is being built.
   let live = false;
   return {
@@ -338,9 +360,9 @@ export const lexicalStatsProjector = (version: number): SqlProjector => {
     version,
     handles: ['MessagesAppended', 'ConversationDeleted', 'ConversationPurged'],
     async setup(client) {
-      if (!(await isBuilding(client, version))) return createTables(client, version, true);
+      if (!(await isBuilding(client, version))) return createTables(client, version, true, order);
       // A rebuild stages its messages until `prepare` has built its tables (present: built, or begun before staging was).
-      if (await exists(client, lexicalTables(version).docs)) return createTables(client, version, false);
+      if (await exists(client, lexicalTables(version).docs)) return createTables(client, version, false, order);
       await createStaged(client, version);
     },
     apply: async (events, client) => {
@@ -355,15 +377,28 @@ export const lexicalStatsProjector = (version: number): SqlProjector => {
   };
 };
 
-/** Live behind the views `lexical_terms`, `lexical_totals`, `lexical_docs` and `lexical_postings`, which BM25 reads. */
-export const lexicalStatsDefinition: ProjectionDefinition = {
+/** The order a version's postings were built under (undefined: the version has no tables yet). */
+export async function versionOrder(pool: pg.Pool, version: number): Promise<PostingOrder | undefined> {
+  const totals = lexicalTables(version).totals;
+  const found = await pool.query<{ t: string | null }>('select to_regclass($1) as t', [totals]);
+  if (found.rows[0]?.t == null) return undefined;
+  const { rows } = await pool.query<{ k1_ref: number; b_ref: number }>(`select k1_ref, b_ref from ${totals}`);
+  return rows[0] ? { k1: rows[0].k1_ref, b: rows[0].b_ref } : undefined;
+}
+
+/**
+ * The lexical projection whose versions order their postings under `order` (the configured k1 and
+ * b), live behind the views `lexical_terms`, `lexical_totals`, `lexical_docs` and `lexical_postings`,
+ * which BM25 reads. A live version built under other parameters is rebuilt at start.
+ */
+export const lexicalStatsProjection = (order: PostingOrder = REFERENCE): ProjectionDefinition => ({
   name: LEXICAL_STATS,
-  create: lexicalStatsProjector,
+  create: (version) => lexicalStatsProjector(version, order),
   // Once the rebuilt version has caught up, before the switch (built inside it, the tables held the
   // live projector, and so every new write's searchability, for the whole build); in a maintenance
   // transaction, which the projectors' reads of the log do not wait for.
   async prepare(pool, version) {
-    await withMaintenanceTransaction(pool, `${LEXICAL_STATS} v${version} build`, (client) => readyTables(client, version));
+    await withMaintenanceTransaction(pool, `${LEXICAL_STATS} v${version} build`, (client) => readyTables(client, version, order));
     // The top-k walk reads postings with index-only scans, which visit the heap for each page not yet
     // marked all-visible, and a bulk build marks none: vacuumed before it goes live. At a million
     // messages this took 2–3 s; left to autovacuum after the switch, ~40 s of slower searches.
@@ -373,9 +408,15 @@ export const lexicalStatsDefinition: ProjectionDefinition = {
   async activate(client, version) {
     const t = lexicalTables(version);
     // Prepared already (a runtime switches only a version it prepared): then this finds nothing to do.
-    await readyTables(client, version);
+    await readyTables(client, version, order);
     const views = Object.entries(LEXICAL_VIEWS) as [keyof typeof LEXICAL_VIEWS, string][];
     await client.query(views.map(([table, view]) => `drop view if exists ${view}; create view ${view} as select * from ${t[table]};`).join('\n'));
+  },
+  async outdated(pool, version) {
+    const built = await versionOrder(pool, version);
+    return built && (built.k1 !== order.k1 || built.b !== order.b)
+      ? `postings ordered for k1 = ${built.k1}, b = ${built.b}; the configuration says k1 = ${order.k1}, b = ${order.b}`
+      : undefined;
   },
   async drop(client, version) {
     const t = lexicalTables(version);
@@ -384,4 +425,7 @@ export const lexicalStatsDefinition: ProjectionDefinition = {
        drop table if exists ${t.staged}; drop table if exists ${t.removed}; drop sequence if exists ${t.arrival}; drop function if exists ${t.parse};`,
     );
   },
-};
+});
+
+/** The projection under the default parameters (tests and benches that configure none). */
+export const lexicalStatsDefinition = lexicalStatsProjection();

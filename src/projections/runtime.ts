@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { comparePositions, type AppendNotifier } from '../eventstore/index.js';
 import { createProgressBus, type ProgressBus } from './bus.js';
-import { listCheckpoints } from './checkpoints.js';
+import { listCheckpoints, liveCheckpoint } from './checkpoints.js';
 import { createLease, leaseHolderExists, noLease } from './lease.js';
 import { startRunner, type Runner } from './runner.js';
 import type { ProjectionDefinition, ProjectorStatus } from './types.js';
@@ -153,6 +153,18 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
     }
   }
 
+  /** Asks for a rebuild of each live version built under settings other than this process's (one already building is reused). */
+  async function rebuildOutdated(): Promise<void> {
+    for (const definition of definitions) {
+      if (!definition.outdated) continue;
+      const live = await liveCheckpoint(options.pool, definition.name);
+      const reason = live && (await definition.outdated(options.pool, live.version));
+      if (!reason) continue;
+      const { version, created } = await requestRebuild(options.pool, definition.name);
+      log.info({ projector: definition.name, version: live.version, rebuild: version, created, reason }, 'the live version was built under other settings: rebuilding it');
+    }
+  }
+
   /** One sync at a time; a request during a sync runs another right after. */
   function sync(): Promise<void> {
     if (syncing) {
@@ -197,6 +209,7 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       bus.on('appended', wakeRunners);
       unsubscribeAppends = options.appends?.onCommitted((position) => bus.emit('appended', position));
       for (const definition of definitions) await ensureLiveVersion(options.pool, definition);
+      await rebuildOutdated();
       await sync();
       const tick = () => {
         timer = setTimeout(() => {

@@ -54,6 +54,11 @@ export interface ProjectionDefinition {
   prepare?(pool: pg.Pool, version: number): Promise<void>;
   /** Runs inside the switch transaction when `version` becomes live (e.g. re-point views). */
   activate?(client: pg.PoolClient, version: number): Promise<void>;
+  /**
+   * Why the live version no longer fits this process's settings (it was built under others), or
+   * undefined when it does: the runtime then rebuilds it at start, blue/green.
+   */
+  outdated?(pool: pg.Pool, version: number): Promise<string | undefined>;
   /** Removes what a retired version built, after nobody reads it any more. */
   drop?(client: pg.PoolClient, version: number): Promise<void>;
 }

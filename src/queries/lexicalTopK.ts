@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { okAsync, ResultAsync } from 'neverthrow';
-import { REFERENCE } from '../projections/lexicalStats.js';
 import { TEXT_SEARCH_CONFIG, type MessageFilter } from '../domain/conversation/index.js';
 import { bm25Idf, bm25Weight, TopKSearch, type Bm25Params, type Hit, type Posting, type QueryTerm, type ResolvedDoc } from './bm25.js';
 import { filterScope, messageFilterConditions, selectsEveryLiveMessage } from './messageFilter.js';
@@ -137,7 +136,7 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
   return {
     text: `
       with q as (${QUERY_TERMS[syntax]}),
-      t as (select greatest(docs, 1)::float8 as docs, total_len::float8 as total_len, avgdl_ref from lexical_totals),
+      t as (select greatest(docs, 1)::float8 as docs, total_len::float8 as total_len, avgdl_ref, k1_ref, b_ref from lexical_totals),
       qt as (select q.term, coalesce(lt.df, 0) as df from q left join lexical_terms lt on lt.term = q.term),
       -- BM25's constant parts once per query and term, in float8 (numeric per posting cost ~3 µs):
       -- a posting's score is idf · tf·(k1 + 1) / (tf + k1·(1 − b) + k1·b·len/avgdl).
@@ -163,7 +162,7 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
              where d.message_id = s.message_id and ${pass} offset 0) f
          limit ${limit}),
       ranked as (select few.*, row_number() over (order by few.score desc, few.message_id) as rn from few)
-      select t.docs, t.total_len, t.avgdl_ref, st.terms, st.dfs, coalesce(st.postings <= ${fewParam}, true) as few, cj.ok as conjunction,
+      select t.docs, t.total_len, t.avgdl_ref, t.k1_ref, t.b_ref, st.terms, st.dfs, coalesce(st.postings <= ${fewParam}, true) as few, cj.ok as conjunction,
              -- A conjunction's matches are g's messages; when the filter passes every live message, all of them.
              case when ${countsEveryMatch} and cj.ok and coalesce(st.postings <= ${fewParam}, true) then (select count(*) from g)::int end as matches,
              (select coalesce(json_agg(json_build_array(r.message_id::text, r.len, r.tfs, ${columns}) order by r.rn), '[]') from ranked r) as hits
@@ -246,6 +245,9 @@ interface Stats {
   docs: number;
   total_len: number;
   avgdl_ref: number | null;
+  /** The BM25 parameters the postings are ordered under. */
+  k1_ref: number;
+  b_ref: number;
   terms: string[];
   dfs: number[];
 }
@@ -270,12 +272,12 @@ function bestOf(docs: readonly ResolvedDoc[], terms: readonly QueryTerm[], avgdl
     .slice(0, k);
 }
 
-/** The query's terms with their idf, avgdl and the postings' reference avgdl; undefined when no term occurs anywhere. */
+/** The query's terms with their idf, avgdl and the postings' order (their k1, b and avgdl); undefined when no term occurs anywhere. */
 function statsOf(stats: Stats | undefined) {
   if (!stats || !stats.dfs.some((df) => df > 0)) return undefined;
   const terms: QueryTerm[] = stats.terms.map((term, i) => ({ term, df: stats.dfs[i]!, idf: bm25Idf(stats.docs, stats.dfs[i]!) }));
   const avgdl = Math.max(stats.total_len / stats.docs, 1);
-  return { terms, names: stats.terms, avgdl, avgdlRef: stats.avgdl_ref ?? avgdl };
+  return { terms, names: stats.terms, avgdl, order: { k1: stats.k1_ref, b: stats.b_ref, avgdl: stats.avgdl_ref ?? avgdl } };
 }
 
 /** A `few` that no query meets: the first statement reads the statistics only. */
@@ -315,7 +317,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
     }
   }
 
-  const search = new TopKSearch(terms, { k, params, avgdl, order: { ...REFERENCE, avgdl: stats.avgdlRef } });
+  const search = new TopKSearch(terms, { k, params, avgdl, order: stats.order });
   for (;;) {
     const step = search.next();
     if (step.kind === 'done') return { hits: step.hits, path: 'postings', postingsRead: search.postingsRead, resolved: search.resolved, rounds: search.rounds, cappedReads: search.cappedReads };
