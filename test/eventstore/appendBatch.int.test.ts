@@ -27,10 +27,10 @@ const event = (n: number, eventId?: string): NewEvent => ({ type: 'E', data: { n
  * Appends started in one turn of the event loop: the first finds nothing in flight and goes alone at
  * once; the others queue behind it and go together as the next batch (one per stream).
  */
-async function inOneTurn(appends: Array<() => PromiseLike<Result<AppendResult, AppendError>>>) {
-  const before = { ...store.appendBatches };
+async function inOneTurn(appends: Array<() => PromiseLike<Result<AppendResult, AppendError>>>, on = store) {
+  const before = { ...on.appendBatches };
   const results = await Promise.all(appends.map((a) => a()));
-  const after = store.appendBatches;
+  const after = on.appendBatches;
   return {
     results,
     batches: after.batches - before.batches,
@@ -122,13 +122,19 @@ describe('append batching', () => {
     const ids = [randomUUID(), randomUUID()];
     const original = (await store.append(s, 0, [event(1, ids[0]), event(2, ids[1])], meta))._unsafeUnwrap();
     const fresh = [randomUUID(), randomUUID()];
-    const run = await inOneTurn([
-      opener,
-      () => store.append(s, 0, [event(1, ids[0]), event(2, ids[1])], meta), // a retry
-      () => store.append(t, 0, [event(1, ids[0]), event(2, randomUUID())], meta), // one id of another append
-      () => store.append(u, 0, [event(1, fresh[0]), event(2, fresh[1])], meta),
-      () => store.append(u, 0, [event(1, fresh[0]), event(2, fresh[1])], meta), // its retry, in the batch after
-    ]);
+    // The retry of u must go after its original's batch: a statement in flight past the stall time
+    // (50 ms, which a loaded machine's batch can take) would let it go beside it, and win.
+    const patient = createEventStore(db.pool, { batch: { concurrency: 1, stallMs: 60_000 } });
+    const run = await inOneTurn(
+      [
+        () => patient.append(newStream(), 0, [event(0)], meta),
+        () => patient.append(s, 0, [event(1, ids[0]), event(2, ids[1])], meta), // a retry
+        () => patient.append(t, 0, [event(1, ids[0]), event(2, randomUUID())], meta), // one id of another append
+        () => patient.append(u, 0, [event(1, fresh[0]), event(2, fresh[1])], meta),
+        () => patient.append(u, 0, [event(1, fresh[0]), event(2, fresh[1])], meta), // its retry, in the batch after
+      ],
+      patient,
+    );
     expect(run.batches).toBe(1);
     const [, retry, mismatch, first, again] = run.results;
     expect(retry!._unsafeUnwrap()).toMatchObject({ duplicate: true, position: original.position, nextVersion: 2 });
