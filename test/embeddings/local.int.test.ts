@@ -36,9 +36,13 @@ describe('local embedder (worker threads, real model)', () => {
       last = now;
       ticks++;
     }, 5);
+    const started = performance.now();
     await embedder.embed(texts);
+    const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(5);
-    expect(longest).toBeLessThan(200);
+    // Embedding on this thread would stall it for about the whole call (~0.4 s here). A fixed 200 ms
+    // failed on a machine loaded by a bench (220 ms): the bound scales with the call, as a stall would.
+    expect(longest).toBeLessThan(elapsed / 2);
   });
 });
