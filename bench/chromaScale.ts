@@ -32,7 +32,7 @@ const opts = new Command('chroma-scale')
   .option('--probes <n>', 'write → searchable probes', '30')
   .option('--skip-measure', 'only load')
   .option('--load-sync-threshold <n>', 'hnsw sync_threshold the collection is created with (loading)', '100000')
-  .option('--metadata <kind>', 'full (ours), trimmed (no empty folder keys) or none', 'full')
+  .option('--metadata <kind>', 'full (ours: vectorMetadata) or none (conversation_id alone)', 'full')
   .option('--ef-construction <n>', 'hnsw ef_construction of a collection it creates (CONFIG.md: 200)', '200')
   .option('--in-flight <n>', 'upserts in flight while loading (2 and 4 load slower than 1: Chroma takes them in turn)', '1')
   .option('--collection <name>', 'measure this collection of --dir, loading nothing')
@@ -55,7 +55,7 @@ const clientOf = (c: ChromaProcess) => new ChromaClient({ host: '127.0.0.1', por
 let client = clientOf(chroma);
 
 const shape = (m: Record<string, string | number | boolean>) =>
-  opts.metadata === 'none' ? { conversation_id: m.conversation_id! } : opts.metadata === 'trimmed' ? Object.fromEntries(Object.entries(m).filter(([, v]) => v !== '')) : m;
+  opts.metadata === 'none' ? { conversation_id: m.conversation_id! } : m;
 
 /** The records of conversation i: ten corpus messages with our metadata. */
 function records(i: number) {
@@ -65,7 +65,7 @@ function records(i: number) {
   return c.messages.map((m, j) => ({
     id: `${conversationId}-${j}`,
     vector: fakeVector(m.content, DIM),
-    metadata: shape(vectorMetadata({ conversation_id: conversationId, role: m.role, timestamp: m.timestamp }, attributes, 'bench-trigram')),
+    metadata: shape(vectorMetadata({ conversation_id: conversationId, role: m.role, timestamp: m.timestamp }, attributes)),
   }));
 }
 

@@ -81,7 +81,6 @@ async function queryLatency() {
           metadata: vectorMetadata(
             { conversation_id: `c${Math.floor(k / 10)}`, role: k % 2 ? 'assistant' : 'user', timestamp: new Date(1.7e12 + k * 60_000).toISOString() },
             { label: `label-${k % 50}`, folder: `/f${k % 20}/g${k % 7}`, status: k % 13 === 0 ? 'archived' : 'active', pinned: k % 17 === 0, importance: (k % 10) + 1 },
-            'bench',
           ),
         };
       });

@@ -104,7 +104,7 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
       if (plan.upserts.length > 0) {
         await deps.store.upsert(
           collection,
-          plan.upserts.map((m, j) => ({ id: m.id, vector: vectors[j]!, metadata: vectorMetadata(m, attributesOf(m.conversation_id)!, model) })),
+          plan.upserts.map((m, j) => ({ id: m.id, vector: vectors[j]!, metadata: vectorMetadata(m, attributesOf(m.conversation_id)!) })),
         );
       }
       for (const id of plan.updated) {

@@ -72,7 +72,6 @@ beforeAll(async () => {
       vectorMetadata(
         { conversation_id: m.conversationId, role: m.role, name: m.name ?? null, timestamp: m.timestamp },
         { label: m.label, folder: m.folder, status: m.status as 'active' | 'archived', pinned: m.pinned, importance: m.importance },
-        'test',
       ),
     ),
   });

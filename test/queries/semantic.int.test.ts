@@ -37,7 +37,6 @@ describe('queryVectors: a broad filter applied after an unfiltered search', () =
           metadata: vectorMetadata(
             { conversation_id: conversation(c), role: i % 2 ? 'assistant' : 'user', timestamp: '2024-01-01T00:00:00Z' },
             { label: 'l', folder: '/f', status: c % 10 === 0 ? 'archived' : 'active', pinned: false, importance: 5 },
-            'm',
           ),
         };
       }),

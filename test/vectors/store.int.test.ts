@@ -30,12 +30,12 @@ describe('vector store against a real Chroma server', () => {
     store = createVectorStore(chroma.url, config.chroma);
     await store.ensure(name, { model: 'm', dimension: 4 });
     await store.upsert(name, [
-      { id: 'a', vector: unit(0), metadata: vectorMetadata({ conversation_id: c1, role: 'user', timestamp: '2024-01-01T00:00:00Z' }, attrs(), 'm') },
-      { id: 'b', vector: unit(1), metadata: vectorMetadata({ conversation_id: c1, role: 'assistant', timestamp: '2024-02-01T00:00:00Z' }, attrs(), 'm') },
+      { id: 'a', vector: unit(0), metadata: vectorMetadata({ conversation_id: c1, role: 'user', timestamp: '2024-01-01T00:00:00Z' }, attrs()) },
+      { id: 'b', vector: unit(1), metadata: vectorMetadata({ conversation_id: c1, role: 'assistant', timestamp: '2024-02-01T00:00:00Z' }, attrs()) },
       {
         id: 'c',
         vector: unit(2),
-        metadata: vectorMetadata({ conversation_id: c2, role: 'user', timestamp: '2024-03-01T00:00:00Z' }, attrs({ label: 'home', folder: '/projects/alphabet', importance: 9 }), 'm'),
+        metadata: vectorMetadata({ conversation_id: c2, role: 'user', timestamp: '2024-03-01T00:00:00Z' }, attrs({ label: 'home', folder: '/projects/alphabet', importance: 9 })),
       },
     ]);
   });
@@ -70,6 +70,8 @@ describe('vector store against a real Chroma server', () => {
     expect(hits.find((h) => h.id === 'a')!.metadata.role).toBe('user');
     expect((await store.query(name, unit(0), 10, toWhere({ status: 'active' }))).map((h) => h.id)).toEqual(['c']);
     expect((await store.query(name, unit(0), 10, toWhere({ status: 'active', folderTree: '/projects' }))).map((h) => h.id)).toEqual(['c']);
+    // Stored without empty keys, the old folder's deeper key (fp2 = /projects/alpha) is cleared by the update.
+    expect((await store.query(name, unit(0), 10, toWhere({ status: 'any', folderTree: '/projects/alpha' }))).map((h) => h.id)).toEqual([]);
   });
 
   it('deletes a conversation’s vectors and counts', async () => {

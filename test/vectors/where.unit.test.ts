@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { queryFilterOf } from '../../src/queries/searchFilters.js';
-import { conversationMetadata, folderKeys } from '../../src/vectors/metadata.js';
+import { conversationMetadata, folderKeys, vectorMetadata } from '../../src/vectors/metadata.js';
 import { toWhere } from '../../src/vectors/where.js';
 
 describe('vector filters', () => {
@@ -9,6 +9,16 @@ describe('vector filters', () => {
     expect(folderKeys('/')).toEqual({});
     // Keys of deeper levels are cleared so that a move to a shallower folder leaves no stale prefix.
     expect(conversationMetadata({ label: 'l', folder: '/x', status: 'active', pinned: false, importance: 5 })).toMatchObject({ fp1: '/x', fp2: '', fp12: '' });
+  });
+
+  it("gives a new vector only the keys a filter reads: no empty folder keys, no model", () => {
+    const message = { conversation_id: 'c', role: 'user', timestamp: '2024-01-01T00:00:01.500Z' };
+    expect(vectorMetadata(message, { label: 'l', folder: '/a/b', status: 'active', pinned: true, importance: 5 })).toEqual({
+      conversation_id: 'c', role: 'user', timestamp: 1704067201, label: 'l', folder: '/a/b', status: 'active', pinned: true, importance: 5, fp1: '/a', fp2: '/a/b',
+    });
+    expect(vectorMetadata({ ...message, name: 'ann' }, { label: 'l', folder: '/', status: 'archived', pinned: false, importance: 1 })).toEqual({
+      conversation_id: 'c', role: 'user', name: 'ann', timestamp: 1704067201, label: 'l', folder: '/', status: 'archived', pinned: false, importance: 1,
+    });
   });
 
   it('leaves archived out by default, and asks for them when told (POST /api/v1/query)', () => {
