@@ -183,9 +183,9 @@ describe('top-k BM25 at 50,000 messages', () => {
     await checkQueries(100);
   });
 
-  it('walks with the statistics its snapshot sees when documents arrive after the first statement', { timeout: 300_000 }, async () => {
-    // A pool whose snapshot (the walk's connection) opens only after more documents are projected: the
-    // first statement's statistics are then out of date, and the walk must read them again.
+  it('walks with the statistics its snapshot sees when documents arrive before it opens', { timeout: 300_000 }, async () => {
+    // A pool whose snapshot (the walk's connection) opens only after more documents are projected:
+    // statistics read before it, outside the snapshot, would be out of date.
     let arrivals = 0;
     const late = {
       query: db.pool.query.bind(db.pool),
