@@ -31,7 +31,7 @@ describe('DELETE /api/v1/conversations/{id}?purge=true', () => {
     const marker = `marker-${randomUUID()}`;
     const id = await conversationWithMarker(marker);
     const text = `my secret is ${marker}`;
-    await t.db.pool.query(`insert into embedding_cache (model, text_hash, vector) values ('m', $1, '{0.1,0.2}')`, [
+    await t.db.pool.query(`insert into embedding_cache (model, text_hash, vector_bytes) values ('m', $1, '\\x3dcccccd3e4ccccd')`, [
       createHash('sha256').update(text, 'utf8').digest(),
     ]);
     expect(await eventsContaining(marker)).toBeGreaterThan(0);

@@ -44,6 +44,18 @@ describe('embedding cache in Postgres', () => {
     expect(out[1]![0]).toBeCloseTo(fakeVector('alpha', 16)[0]!, 5);
   });
 
+  it('gives back the float4 value of every element, as PostgreSQL reads the stored bytes', async () => {
+    const inner = countingEmbedder('m3');
+    const vector = [0.1, -1 / 3, 1e-30, -0, 65504.123, 1e38];
+    const odd: Embedder = { model: 'm3', dimension: vector.length, embed: async (texts) => texts.map(() => vector) };
+    await withEmbeddingCache(odd, db.pool).embed(['odd']);
+    expect(await withEmbeddingCache(inner, db.pool).embed(['odd'])).toEqual([vector.map(Math.fround)]);
+    expect(inner.calls).toEqual([]);
+    const stored = await db.pool.query(`select array(select get_byte(vector_bytes, i) from generate_series(0, 3) i) as b from embedding_cache where model = 'm3'`);
+    // float4send's order: 0.1 as a float4 is 0x3dcccccd.
+    expect(stored.rows[0].b).toEqual([0x3d, 0xcc, 0xcc, 0xcd]);
+  });
+
   it('keys by model: another model embeds the text again', async () => {
     const a = countingEmbedder('model-a');
     const b = countingEmbedder('model-b');
