@@ -30,8 +30,8 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 export async function withReadSnapshot<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const end = (sql: string) =>
-    void setImmediate(() =>
-      void client.query(sql).then(
+    setImmediate(() =>
+      client.query(sql).then(
         () => client.release(),
         (e: Error) => client.release(e),
       ),

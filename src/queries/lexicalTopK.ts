@@ -370,22 +370,20 @@ const NONE: LexicalTopK = { hits: [], path: 'few', postingsRead: 0, resolved: 0,
  * projection: in one statement when the query's terms have few postings (`fewPostings`), else by
  * walking the postings, in the snapshot that statement began. Beginning it costs a round trip that a
  * statement of its own would not, but a walk would then read the statistics again in its snapshot:
- * at 100,000 conversations most queries walk, and that read cost ~2.4 ms against ~0.5 for `begin`.
+ * at 100,000 conversations most queries walk, and that read cost 3.3–4.1 ms against ~0.85 for `begin`.
  */
 export function lexicalTopK(pool: pg.Pool, input: LexicalTopKInput): ResultAsync<LexicalTopK, ApiError> {
   if (input.k <= 0) return input.countMatches ? input.countMatches().map((matches) => ({ ...NONE, matches })) : okAsync(NONE);
   // One conversation is scored whole inside it (the narrow path): cheaper than probing each posting's message.
   const few = input.filter.conversationId !== undefined ? STATS_ONLY : (input.fewPostings ?? FEW_POSTINGS);
   return inSnapshot(pool, input, few, async (first, client, row) => {
-    // The count, when asked and the first statement did not give it, beside the walk (on a client of its own).
-    const counting = input.countMatches && (row?.matches ?? null) === null ? input.countMatches() : undefined;
-    const found = first.answer ?? (first.stats ? await run(client, input, first).catch(async (e: unknown) => {
-      await counting; // not left running unobserved
-      throw e;
-    }) : NONE);
-    if (!input.countMatches) return ok(found);
-    if (!counting) return ok({ ...found, matches: row?.matches ?? 0 });
-    return (await counting).map((matches) => ({ ...found, matches }));
+    const counted = row?.matches ?? undefined;
+    // The count, when asked and the first statement did not give it, beside the walk (on a client of
+    // its own; a ResultAsync never rejects, so a failed walk leaves no rejection behind).
+    const counting = input.countMatches && counted === undefined ? input.countMatches() : undefined;
+    const found = first.answer ?? (first.stats ? await run(client, input, first) : NONE);
+    if (counting) return (await counting).map((matches) => ({ ...found, matches }));
+    return ok(input.countMatches ? { ...found, matches: counted } : found);
   }).andThen((r) => r);
 }
 
