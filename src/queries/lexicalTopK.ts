@@ -171,13 +171,33 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
   };
 }
 
+/**
+ * The next postings of each term asked, one row per term: its postings as one text, "id,tf,len,cost"
+ * joined by ";" in walk order. A row per posting cost the service more than the statement (the row
+ * parsing, ~3,000 rows a full-text query at 100,000 bench conversations); float8's text is its
+ * shortest exact form, which parseFloat reads back to the same double.
+ */
 const READ_SQL = `
-  select r.i as term, p.message_id::text as id, p.tf, p.len, p.cost
+  select r.i as term, p.postings
     from unnest($1::text[], $2::float8[], $3::uuid[], $4::int[], $5::int[], $6::float8[]) as r(term, cost, id, lim, i, until)
     cross join lateral (
-      select message_id, tf, len, cost from lexical_postings p
-       where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id) and p.cost <= r.until
-       order by p.cost, p.message_id limit r.lim) p`;
+      select string_agg(concat_ws(',', message_id, tf, len, cost), ';' order by cost, message_id) as postings
+        from (select message_id, tf, len, cost from lexical_postings p
+               where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id) and p.cost <= r.until
+               order by p.cost, p.message_id limit r.lim) p) p`;
+
+/** READ_SQL's rows as postings, in walk order per term. */
+export function postingsOf(rows: readonly { term: number; postings: string | null }[]): Posting[] {
+  const out: Posting[] = [];
+  for (const { term, postings } of rows) {
+    if (!postings) continue;
+    for (const p of postings.split(';')) {
+      const [id, tf, len, cost] = p.split(',');
+      out.push({ term, id: id!, tf: Number(tf), len: Number(len), cost: Number(cost) });
+    }
+  }
+  return out;
+}
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -239,6 +259,20 @@ function exactScanSql(terms: string[], filter: SqlFilter): { text: string; value
        ${where.where}`,
     values: where.values,
   };
+}
+
+/**
+ * Runs a statement whose rows are documents (id, len, tfs, pass) and reads them as one text, as
+ * READ_SQL does postings: "id,len,pass,tf…" joined by ";".
+ */
+async function resolvedDocs(client: pg.PoolClient, sql: { text: string; values: unknown[] }): Promise<ResolvedDoc[]> {
+  const text = `select string_agg(concat_ws(',', x.id, x.len, x.pass::int, array_to_string(x.tfs, ',')), ';') as docs from (${sql.text}) x`;
+  const docs = (await client.query<{ docs: string | null }>(prepared(text, sql.values))).rows[0]?.docs;
+  if (!docs) return [];
+  return docs.split(';').map((d) => {
+    const [id, len, pass, ...tfs] = d.split(',');
+    return { id: id!, len: Number(len), pass: pass === '1', tfs: tfs.map(Number) };
+  });
 }
 
 interface Stats {
@@ -307,7 +341,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
   // A conjunction is met by the documents' terms: no message read per candidate (resolving 256 took
   // ~13 ms with the search vector's test, ~5 without, at 100,000 bench conversations).
   const filter = sqlFilter(input, first.conjunction ? names : undefined);
-  const resolveRows = async (sql: { text: string; values: unknown[] }) => (await client.query<ResolvedDoc>(prepared(sql.text, sql.values))).rows;
+  const resolveRows = (sql: { text: string; values: unknown[] }) => resolvedDocs(client, sql);
 
   const size = await filterScope(client, input.filter, NARROW_CONVERSATIONS);
   if (size) {
@@ -325,7 +359,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
     if (step.kind === 'resolve') {
       search.addResolved(step.ids, await resolveRows(resolveSql(step.ids, names, filter)));
     } else {
-      const { rows } = await client.query<Posting>(
+      const { rows } = await client.query<{ term: number; postings: string | null }>(
         prepared(READ_SQL, [
           step.reads.map((r) => names[r.term]),
           step.reads.map((r) => r.after?.cost ?? -1),
@@ -335,7 +369,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
           step.reads.map((r) => r.until ?? 'Infinity'),
         ]),
       );
-      search.addPostings(step.reads, rows);
+      search.addPostings(step.reads, postingsOf(rows));
     }
   }
   // The last resort: every message that has a query term, scored exactly.
@@ -392,5 +426,5 @@ export const lexicalExact = (pool: pg.Pool, input: LexicalTopKInput): ResultAsyn
   inSnapshot(pool, input, STATS_ONLY, async ({ stats }, client) => {
     if (!stats) return [];
     const sql = exactScanSql(stats.names, sqlFilter(input));
-    return bestOf((await client.query<ResolvedDoc>(prepared(sql.text, sql.values))).rows, stats.terms, stats.avgdl, input.params, input.k);
+    return bestOf(await resolvedDocs(client, sql), stats.terms, stats.avgdl, input.params, input.k);
   });
