@@ -117,6 +117,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
+      // No standby or WAL archive can follow an embedded server (it listens on loopback only), so it
+      // writes the WAL crash recovery needs and no more: a table built and indexed in one transaction
+      // (a projection's blue/green build) is synced at commit rather than also written to the WAL.
+      // At a million messages the lexical postings' create-table-as took 12.7 s against 25 with WAL.
+      ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
       ...(options.sharedBuffersMb ? ['-c', `shared_buffers=${options.sharedBuffersMb}MB`] : []),
     ],
     onLog: options.onLog ?? (() => {}),
