@@ -98,7 +98,10 @@ describe('blue/green rebuild', () => {
 
   it('rebuilds the lexical projection beside the live one while full-text search keeps answering the same', async () => {
     const live = async () => (await listCheckpoints(t.db.pool, ['lexical-stats'])).find((r) => r.state === 'live')?.version;
-    await caughtUp(t.db.pool, (await startConversation(t.deps.store, { messages: ['postgres before the lexical rebuild'] })).position, 'lexical-stats');
+    // A search shows a hit from the read model's row: both projections hold the message first.
+    const { position } = await startConversation(t.deps.store, { messages: ['postgres before the lexical rebuild'] });
+    await caughtUp(t.db.pool, position, 'lexical-stats');
+    await caughtUp(t.db.pool, position, 'read-model');
     const from = (await live())!;
     const search = async () => (await sendJson(t.app, 'POST', '/api/v1/search/fts', { query: 'postgres', limit: 100 })).body;
     const before = await search();
