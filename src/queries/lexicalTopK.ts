@@ -186,18 +186,12 @@ const READ_SQL = `
                where p.term = r.term and (p.cost, p.message_id) > (r.cost, r.id) and p.cost <= r.until
                order by p.cost, p.message_id limit r.lim) p) p`;
 
+/** A statement's records as one text ("a,b,c" joined by ";", see READ_SQL) split into their fields. */
+const records = (text: string | null | undefined): string[][] => (text ? text.split(';').map((r) => r.split(',')) : []);
+
 /** READ_SQL's rows as postings, in walk order per term. */
-export function postingsOf(rows: readonly { term: number; postings: string | null }[]): Posting[] {
-  const out: Posting[] = [];
-  for (const { term, postings } of rows) {
-    if (!postings) continue;
-    for (const p of postings.split(';')) {
-      const [id, tf, len, cost] = p.split(',');
-      out.push({ term, id: id!, tf: Number(tf), len: Number(len), cost: Number(cost) });
-    }
-  }
-  return out;
-}
+export const postingsOf = (rows: readonly { term: number; postings: string | null }[]): Posting[] =>
+  rows.flatMap(({ term, postings }) => records(postings).map(([id, tf, len, cost]) => ({ term, id: id!, tf: Number(tf), len: Number(len), cost: Number(cost) })));
 
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -267,12 +261,8 @@ function exactScanSql(terms: string[], filter: SqlFilter): { text: string; value
  */
 async function resolvedDocs(client: pg.PoolClient, sql: { text: string; values: unknown[] }): Promise<ResolvedDoc[]> {
   const text = `select string_agg(concat_ws(',', x.id, x.len, x.pass::int, array_to_string(x.tfs, ',')), ';') as docs from (${sql.text}) x`;
-  const docs = (await client.query<{ docs: string | null }>(prepared(text, sql.values))).rows[0]?.docs;
-  if (!docs) return [];
-  return docs.split(';').map((d) => {
-    const [id, len, pass, ...tfs] = d.split(',');
-    return { id: id!, len: Number(len), pass: pass === '1', tfs: tfs.map(Number) };
-  });
+  const { rows } = await client.query<{ docs: string | null }>(prepared(text, sql.values));
+  return records(rows[0]?.docs).map(([id, len, pass, ...tfs]) => ({ id: id!, len: Number(len), pass: pass === '1', tfs: tfs.map(Number) }));
 }
 
 interface Stats {
@@ -341,12 +331,11 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
   // A conjunction is met by the documents' terms: no message read per candidate (resolving 256 took
   // ~13 ms with the search vector's test, ~5 without, at 100,000 bench conversations).
   const filter = sqlFilter(input, first.conjunction ? names : undefined);
-  const resolveRows = (sql: { text: string; values: unknown[] }) => resolvedDocs(client, sql);
 
   const size = await filterScope(client, input.filter, NARROW_CONVERSATIONS);
   if (size) {
     if (size.conversations <= NARROW_CONVERSATIONS && size.messages <= NARROW_MESSAGES) {
-      const docs = await resolveRows(narrowSql(names, filter));
+      const docs = await resolvedDocs(client, narrowSql(names, filter));
       return { hits: bestOf(docs, terms, avgdl, params, k), path: 'narrow', postingsRead: 0, resolved: docs.length, rounds: 1, cappedReads: 0 };
     }
   }
@@ -357,7 +346,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
     if (step.kind === 'done') return { hits: step.hits, path: 'postings', postingsRead: search.postingsRead, resolved: search.resolved, rounds: search.rounds, cappedReads: search.cappedReads };
     if (search.postingsRead > MAX_POSTINGS || search.rounds > MAX_ROUNDS) break;
     if (step.kind === 'resolve') {
-      search.addResolved(step.ids, await resolveRows(resolveSql(step.ids, names, filter)));
+      search.addResolved(step.ids, await resolvedDocs(client, resolveSql(step.ids, names, filter)));
     } else {
       const { rows } = await client.query<{ term: number; postings: string | null }>(
         prepared(READ_SQL, [
@@ -373,7 +362,7 @@ async function run(client: pg.PoolClient, input: LexicalTopKInput, first: Return
     }
   }
   // The last resort: every message that has a query term, scored exactly.
-  const docs = await resolveRows(exactScanSql(names, filter));
+  const docs = await resolvedDocs(client, exactScanSql(names, filter));
   return { hits: bestOf(docs, terms, avgdl, params, k), path: 'scan', postingsRead: search.postingsRead, resolved: docs.length, rounds: search.rounds, cappedReads: search.cappedReads };
 }
 

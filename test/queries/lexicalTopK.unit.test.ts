@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { postingsOf } from '../../src/queries/lexicalTopK.js';
 
 describe('postingsOf', () => {
-  it('reads each term row\'s postings in order, with float8 text read back to the same double', () => {
+  it('reads each term row\'s postings in order, each number\'s shortest text read back to the same double', () => {
     const a = '0b7c3f1e-0000-4000-8000-000000000001';
     const b = '0b7c3f1e-0000-4000-8000-000000000002';
     const costs = [0.1 + 0.2, 1e-7, 2.5e21, 1 / 3];
