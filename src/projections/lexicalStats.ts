@@ -172,7 +172,7 @@ async function buildFromStaged(client: pg.PoolClient, version: number, order: Po
     update ${t.totals} set (docs, total_len, avgdl_ref) = (select count(*), coalesce(sum(len), 0), ${AVGDL_REF} from ${t.docs});
     drop table ${t.staged}; drop table ${t.removed}; drop sequence ${t.arrival};
     drop function ${t.parse};
-    analyze ${t.docs}; analyze ${t.terms};`);
+    analyze ${t.docs}; analyze ${t.terms}; analyze ${t.totals};`);
 }
 
 /**
