@@ -179,7 +179,7 @@ function otherTables(report: BenchReport): string {
   for (const s of report.sizes) {
     if (!s.vector_rebuild && s.ready_after_start_ms === undefined) continue;
     const v = s.vector_rebuild;
-    out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(v?.model_seconds)} | ${fmt(v?.texts_per_second_model_aside)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
+    out.push(`| ${s.size} | ${s.embedder ?? '—'} | ${fmt(v?.texts)}${v?.of_texts ? ` of ${fmt(v.of_texts)} (stopped there)` : ''} | ${fmt(v?.seconds)} | ${fmt(v?.texts_per_second)} | ${fmt(v?.model_seconds)} | ${fmt(v?.texts_per_second_model_aside)} | ${fmt(s.ready_after_start_ms)} | ${fmt(s.first_search_after_start_ms)} |`);
   }
   out.push(
     '',

@@ -42,6 +42,8 @@ export interface VectorRebuild {
   /** Seconds the embedder took meanwhile (sekha_embed_duration_seconds), and the rate without them. */
   model_seconds?: number;
   texts_per_second_model_aside?: number;
+  /** Set when the rebuild was stopped part-way: `texts` of these were rebuilt in `seconds`. */
+  of_texts?: number;
 }
 
 /** Seconds spent in the embedder since start, over every model (undefined without /metrics). */
