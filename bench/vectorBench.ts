@@ -42,7 +42,7 @@ export interface VectorRebuild {
   /** Seconds the embedder took meanwhile (sekha_embed_duration_seconds), and the rate without them. */
   model_seconds?: number;
   texts_per_second_model_aside?: number;
-  /** Set when the rebuild was stopped part-way: `texts` of these were rebuilt in `seconds`. */
+  /** Set when the rebuild was stopped part-way: `texts` of these were rebuilt in `seconds` (the bench never stops one; a result records it from a stopped run's progress log). */
   of_texts?: number;
 }
 

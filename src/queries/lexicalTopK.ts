@@ -136,8 +136,8 @@ function firstSql(syntax: keyof typeof QUERY_TERMS, query: string, filter: SqlFi
   return {
     text: `
       with q as (${QUERY_TERMS[syntax]}),
-      -- One row, said so: a totals table not yet analysed (a blue/green build's) is planned as ~1,000
-      -- rows, which made a rare term's scoring sort every posting (16 s at a million messages).
+      -- One row, said so: a version built before its totals were analysed at creation still plans
+      -- them as ~1,000 rows, which made a rare term's scoring sort every posting.
       t as (select greatest(docs, 1)::float8 as docs, total_len::float8 as total_len, avgdl_ref, k1_ref, b_ref from lexical_totals limit 1),
       qt as (select q.term, coalesce(lt.df, 0) as df from q left join lexical_terms lt on lt.term = q.term),
       -- BM25's constant parts once per query and term, in float8 (numeric per posting cost ~3 µs):
