@@ -69,6 +69,28 @@ export function changedTunables(current: Record<string, unknown>, wanted: Record
   return Object.keys(changed).length > 0 ? changed : undefined;
 }
 
+/** A vector as Chroma's base64 wire form takes it: its float32 values' bytes (little-endian), in base64. */
+export function vectorToBase64(vector: readonly number[]): string {
+  const floats = Float32Array.from(vector);
+  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
+}
+
+/**
+ * Chroma's upsert route, with the vectors in base64 as its client sends them to a server that takes
+ * base64, but encoded with Buffer: the client builds each vector's base64 a character at a time, which
+ * took ~30% of the service's CPU in a vector rebuild (1.8 of 6.1 s for 10,000 texts, --cpu-prof).
+ */
+async function upsertBase64(url: string, c: Collection, records: readonly VectorRecord[]): Promise<void> {
+  const route = `${url.replace(/\/+$/, '')}/api/v2/tenants/${encodeURIComponent(c.tenant)}/databases/${encodeURIComponent(c.database)}/collections/${encodeURIComponent(c.id)}/upsert`;
+  const res = await fetch(route, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ids: records.map((r) => r.id), embeddings: records.map((r) => vectorToBase64(r.vector)), metadatas: records.map((r) => r.metadata) }),
+  });
+  if (!res.ok) throw new Error(`Chroma upsert answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+  await res.arrayBuffer();
+}
+
 const slug = (s: string) => s.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
 
 export function createVectorStore(url: string, config: ResolvedConfig['chroma']): VectorStore {
@@ -121,9 +143,11 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
     },
     upsert: (name, records) =>
       withHandle(name, async (c) => {
+        const base64 = await client.supportsBase64Encoding();
         for (let i = 0; i < records.length; i += batch) {
           const chunk = records.slice(i, i + batch);
-          await c.upsert({ ids: chunk.map((r) => r.id), embeddings: chunk.map((r) => r.vector), metadatas: chunk.map((r) => r.metadata) });
+          if (base64) await upsertBase64(url, c, chunk);
+          else await c.upsert({ ids: chunk.map((r) => r.id), embeddings: chunk.map((r) => r.vector), metadatas: chunk.map((r) => r.metadata) });
         }
       }),
     updateConversation: (name, conversationId, metadata) =>

@@ -2,7 +2,7 @@ import { ChromaClient } from 'chromadb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../../src/vectors/metadata.js';
-import { createVectorStore, type VectorStore } from '../../src/vectors/store.js';
+import { createVectorStore, vectorToBase64, type VectorStore } from '../../src/vectors/store.js';
 import type { MessageFilter } from '../../src/domain/conversation/index.js';
 import { toWhere } from '../../src/vectors/where.js';
 import { startTestChroma, type TestChroma } from '../support/chroma.js';
@@ -98,5 +98,26 @@ describe('vector store against a real Chroma server', () => {
     // Still usable after the change.
     await second.upsert('tuned_v1', [{ id: 'x', vector: unit(3), metadata: { conversation_id: c1 } }]);
     expect((await second.query('tuned_v1', unit(3), 1, undefined))[0]!.id).toBe('x');
+  });
+  it('stores upserted vectors as float32, exactly, with their metadata (the base64 upsert)', async () => {
+    const vector = [0.1, -0.2, 0.3, -0.4];
+    await store.ensure('wire_v1', { model: 'm', dimension: 4 });
+    await store.upsert('wire_v1', [{ id: 'w', vector, metadata: { conversation_id: c2, label: 'x', importance: 7, pinned: true } }]);
+    // Chroma answers float32 values in their shortest decimal form: 0.1 reads back as 0.1.
+    expect(await store.vectorsOf('wire_v1', ['w'])).toEqual([{ id: 'w', vector }]);
+    const hit = (await store.query('wire_v1', vector, 1, undefined))[0]!;
+    expect(hit.metadata).toMatchObject({ conversation_id: c2, label: 'x', importance: 7, pinned: true });
+  });
+
+  it('a Chroma error from an upsert is thrown with its status (the projector retries the batch)', async () => {
+    await expect(store.upsert('wire_v1', [{ id: 'bad', vector: [1, 2], metadata: {} }])).rejects.toThrow(/Chroma upsert answered 4\d\d/);
+  });
+});
+
+describe('vectorToBase64', () => {
+  it('is the little-endian float32 bytes of the vector', () => {
+    const bytes = Buffer.from(vectorToBase64([1, -0.5, 1 / 3]), 'base64');
+    expect(bytes.length).toBe(12);
+    expect([bytes.readFloatLE(0), bytes.readFloatLE(4), bytes.readFloatLE(8)]).toEqual([1, -0.5, Math.fround(1 / 3)]);
   });
 });
