@@ -127,6 +127,22 @@ export function startRunner(options: RunnerOptions): Runner {
 
   const hasPending = (): Promise<boolean> => hasEventsAfter(pool, position);
 
+  /** How many leading events of a read batch are applied together (an external projector may cut it short). */
+  const takeOf = (batch: readonly RecordedEvent[]): number =>
+    projector.kind === 'external' && projector.batchLimit && batch.length > 0 ? Math.min(batch.length, Math.max(1, projector.batchLimit(batch))) : batch.length;
+
+  /** Hands the next batch, as it will be applied, to an external projector's `prefetch`. */
+  const prefetchNext = (next: readonly RecordedEvent[]): void => {
+    if (projector.kind !== 'external' || !projector.prefetch) return;
+    try {
+      const relevant = next.slice(0, takeOf(next)).filter((e) => handles.has(e.type));
+      if (relevant.length > 0) projector.prefetch(relevant);
+    } catch (e) {
+      // Only a head start: the batch's own apply does the work.
+      log.debug({ err: { message: (e as Error).message } }, 'prefetch failed');
+    }
+  };
+
   /**
    * Who holds the readers back (for the alert; no query text: it may carry data): the session with
    * the oldest transaction id that is not a registered maintenance transaction (those hold no one).
@@ -150,7 +166,8 @@ export function startRunner(options: RunnerOptions): Runner {
     let heldBack = 0;
     let heldBackSince: number | undefined;
     let warned = false;
-    let prefetched: { from: Position; read: ReturnType<typeof readAll> } | undefined;
+    // `full`: the rest of a read batch cut short is as full as that read was (a full read means more to come).
+    let prefetched: { from: Position; read: ReturnType<typeof readAll>; full?: boolean } | undefined;
     while (!stopping) {
       try {
         if (!lease.held) {
@@ -168,12 +185,14 @@ export function startRunner(options: RunnerOptions): Runner {
         }
         const generation = wakeup.generation;
         // While catching up, the next batch was read during the last apply; use it if still current.
-        const ahead = prefetched && comparePositions(prefetched.from, position) === 0 ? await prefetched.read : undefined;
+        const current = prefetched && comparePositions(prefetched.from, position) === 0 ? prefetched : undefined;
+        const ahead = current ? await current.read : undefined;
         prefetched = undefined;
         const read = ahead?.isOk() && ahead.value.length > 0 ? ahead : await readAll(pool, position, options.batchSize);
         if (read.isErr()) throw read.error.cause instanceof Error ? read.error.cause : new Error('event store unavailable');
         const batch = read.value;
-        const take = projector.kind === 'external' && projector.batchLimit && batch.length > 0 ? Math.min(batch.length, Math.max(1, projector.batchLimit(batch))) : batch.length;
+        const full = (read === ahead ? current?.full : undefined) ?? batch.length >= options.batchSize;
+        const take = takeOf(batch);
         const events = take < batch.length ? batch.slice(0, take) : batch;
         if (events.length === 0) {
           setStatus('idle');
@@ -199,14 +218,20 @@ export function startRunner(options: RunnerOptions): Runner {
         }
         const to = events.at(-1)!.position;
         const rest = batch.slice(take);
-        const next: ProjectorStatus = rest.length > 0 || batch.length >= options.batchSize ? 'catching_up' : 'running';
+        const next: ProjectorStatus = rest.length > 0 || full ? 'catching_up' : 'running';
         if (!lease.held) continue;
         // External work can take long (embedding): show it as working, not idle, meanwhile.
         if (projector.kind === 'external' && status === 'idle') setStatus(next);
         // The rest of a batch cut short is the next batch as read (events in order, gap-safe already);
         // a full batch has its successor read while this one is applied.
-        if (rest.length > 0) prefetched = { from: to, read: okAsync<RecordedEvent[], ReadError>(rest) };
-        else if (next === 'catching_up') prefetched = { from: to, read: readAll(pool, to, options.batchSize) };
+        if (rest.length > 0) {
+          prefetched = { from: to, read: okAsync<RecordedEvent[], ReadError>(rest), full };
+          prefetchNext(rest);
+        } else if (next === 'catching_up') {
+          const read = readAll(pool, to, options.batchSize);
+          prefetched = { from: to, read };
+          if (projector.kind === 'external' && projector.prefetch) void read.map((ahead) => prefetchNext(ahead));
+        }
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
         if (outcome === 'applied') {

@@ -36,6 +36,12 @@ export interface ExternalProjector extends ProjectorBase {
    * checkpoint, the lag and the progress then move every few seconds rather than once per read batch.
    */
   batchLimit?(events: readonly RecordedEvent[]): number;
+  /**
+   * Starts work on the batch that comes next (the events it handles) while the current one applies:
+   * only work that changes nothing, whose result `apply` may take or do again (embedding its texts),
+   * so that a slow store's write of one batch and the model's work on the next overlap.
+   */
+  prefetch?(events: RecordedEvent[]): void;
 }
 
 /**

@@ -30,6 +30,37 @@ export function eventsForTexts(events: readonly RecordedEvent[], maxTexts: numbe
   return events.length;
 }
 
+type AppendedMessages = Extract<NonNullable<ReturnType<typeof loggedChange>>['change'], { kind: 'messagesAppended' }>['messages'];
+
+/** The messages of an append that get a vector (those with text), with what is embedded of each. */
+function messagesToEmbed(conversationId: string, messages: AppendedMessages): PlannedMessage[] {
+  const planned: PlannedMessage[] = [];
+  for (const m of messages) {
+    const text = textOf(m.content);
+    if (text.trim() !== '') planned.push({ id: m.id, conversation_id: conversationId, role: m.role, name: m.name ?? null, timestamp: m.timestamp, text: embeddedText(m.name, text) });
+  }
+  return planned;
+}
+
+/**
+ * The texts a batch embeds (pure), known before the conversations' attributes are loaded: those of its
+ * appended messages, but for conversations it deletes or purges (as `planVectorBatch`, whose upserts'
+ * texts these include), so that a prefetch never embeds, and caches, a text a purge removes.
+ */
+export function textsToEmbed(events: readonly RecordedEvent[]): string[] {
+  const planned: PlannedMessage[] = [];
+  const removed = new Set<string>();
+  for (const e of events) {
+    const logged = loggedChange(e);
+    if (!logged) continue;
+    const { conversationId: id, change: c } = logged;
+    if (c.kind === 'messagesAppended') planned.push(...messagesToEmbed(id, c.messages));
+    else if (c.kind === 'started') removed.delete(id);
+    else if (c.kind === 'deleted' || c.kind === 'purged') removed.add(id);
+  }
+  return planned.filter((m) => !removed.has(m.conversation_id)).map((m) => m.text);
+}
+
 /** What one batch does to the vectors, with attributes as they stand after the batch. */
 export interface VectorPlan {
   /** Conversation attributes after the batch (new and changed ones); a deleted one maps to undefined. */
@@ -71,10 +102,7 @@ export function planVectorBatch(events: readonly RecordedEvent[], known: Readonl
         deleted.delete(id);
         break;
       case 'messagesAppended':
-        for (const m of c.messages) {
-          const text = textOf(m.content);
-          if (text.trim() !== '') upserts.push({ id: m.id, conversation_id: id, role: m.role, name: m.name ?? null, timestamp: m.timestamp, text: embeddedText(m.name, text) });
-        }
+        upserts.push(...messagesToEmbed(id, c.messages));
         break;
       case 'attributesChanged': {
         const { importance_score, ...rest } = c.changes;

@@ -7,7 +7,7 @@ import { addProcessed, collectionOfVersion, nextModel, registerVersion, VECTORS 
 import { conversationMetadata, vectorMetadata, type ConversationAttributes } from '../vectors/metadata.js';
 import type { VectorStore } from '../vectors/store.js';
 import type { ExternalProjector, ProjectionDefinition } from './types.js';
-import { eventsForTexts, planVectorBatch, VECTOR_EVENTS } from './vectorPlan.js';
+import { eventsForTexts, planVectorBatch, textsToEmbed, VECTOR_EVENTS } from './vectorPlan.js';
 
 export interface VectorProjectionDeps {
   /** The primary pool (the projector's own attribute table, the collections table). */
@@ -58,6 +58,19 @@ async function dimensionOf(embedder: Embedder): Promise<number> {
   return v!.length;
 }
 
+/** Vectors of `texts`, the embedder called in batches of `batchSize`. */
+async function embedInBatches(embedder: Embedder, texts: readonly string[], batchSize: number): Promise<number[][]> {
+  const vectors: number[][] = [];
+  for (let i = 0; i < texts.length; i += batchSize) vectors.push(...(await embedder.embed(texts.slice(i, i + batchSize))));
+  return vectors;
+}
+
+/** Vectors of texts embedded ahead of their batch, or undefined where that failed (the batch embeds again). */
+type EmbeddedAhead = Promise<Map<string, number[]> | undefined>;
+
+/** Which batch a prefetch was for: its first and last events. */
+const batchKey = (events: readonly RecordedEvent[]) => `${events[0]?.eventId}/${events.at(-1)?.eventId}/${events.length}`;
+
 /**
  * The vector projector of one version: embeds appended messages in batches and upserts them into
  * the version's Chroma collection (id = message id, so a retried batch changes nothing), keeps
@@ -66,6 +79,9 @@ async function dimensionOf(embedder: Embedder): Promise<number> {
  */
 export function vectorProjector(deps: VectorProjectionDeps, version: number): ExternalProjector {
   let target: { model: string; collection: string; embedder: Embedder } | undefined;
+  // The next batches' texts, embedded while this one is written to Chroma (`prefetch`), by batch:
+  // the runner hands over batch n + 1 just before it applies n, whose own was handed over earlier.
+  const ahead = new Map<string, EmbeddedAhead>();
   const log = deps.logger.child({ projector: VECTORS, version });
   return {
     kind: 'external',
@@ -86,6 +102,19 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
       target = { model: row.model, collection: row.collection, embedder };
       log.info({ model: row.model, collection: row.collection }, 'vector projector ready');
     },
+    prefetch(events: RecordedEvent[]) {
+      if (!target) return;
+      const texts = [...new Set(textsToEmbed(events))];
+      ahead.set(
+        batchKey(events),
+        embedInBatches(target.embedder, texts, deps.embedBatchSize).then(
+          (vectors) => new Map(texts.map((text, i) => [text, vectors[i]!])),
+          () => undefined,
+        ),
+      );
+      // Two at most (this batch's and the next): one a retried or fenced batch never took is dropped.
+      for (const stale of [...ahead.keys()].slice(0, -2)) ahead.delete(stale);
+    },
     async apply(events: RecordedEvent[]) {
       if (!target) throw new Error('vector projector used before setup');
       const { model, collection, embedder } = target;
@@ -97,10 +126,13 @@ export function vectorProjector(deps: VectorProjectionDeps, version: number): Ex
       // The embedder is called in its own batches (embedding.batch_size); Chroma gets the whole batch
       // in writes of chroma.batch_size: each Chroma write costs a round trip, a log transaction and an
       // index update, so writes as small as an embedder call capped the rate of a rebuild.
-      const vectors: number[][] = [];
-      for (let i = 0; i < plan.upserts.length; i += deps.embedBatchSize) {
-        vectors.push(...(await embedder.embed(plan.upserts.slice(i, i + deps.embedBatchSize).map((m) => m.text))));
-      }
+      const key = batchKey(events);
+      const prefetched = (await ahead.get(key)) ?? new Map<string, number[]>();
+      ahead.delete(key);
+      const missing = plan.upserts.map((m) => m.text).filter((text) => !prefetched.has(text));
+      const embedded = await embedInBatches(embedder, missing, deps.embedBatchSize);
+      missing.forEach((text, i) => prefetched.set(text, embedded[i]!));
+      const vectors = plan.upserts.map((m) => prefetched.get(m.text)!);
       if (plan.upserts.length > 0) {
         await deps.store.upsert(
           collection,

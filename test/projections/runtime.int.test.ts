@@ -124,6 +124,40 @@ describe('projection runtime', () => {
     expect(moves.reduce((a, b) => a + b, 0)).toBe(all.length);
   });
 
+  it('while catching up, an external projector is handed each batch to prefetch before it applies it, exactly as it will apply it', async () => {
+    const order: string[] = [];
+    const key = (events: { eventId: string }[]) => events.map((e) => e.eventId).join(',');
+    const prefetcher: ProjectionDefinition = {
+      name: 'prefetcher',
+      create: (version) => ({
+        kind: 'external',
+        name: 'prefetcher',
+        version,
+        handles: ['ConversationStarted', 'MessagesAppended', 'ConversationPinned'],
+        batchLimit: () => 3,
+        prefetch: (events) => void order.push(`prefetch ${key(events)}`),
+        apply: async (events) => {
+          order.push(`apply ${key(events)}`);
+          // A slow store: the next batch's prefetch is handed over while this one is written.
+          await new Promise((r) => setTimeout(r, 5));
+        },
+      }),
+    };
+    const last = await seedHistory(store, 6);
+    const r = runtime([prefetcher], 7);
+    await r.start();
+    await caughtUp(db.pool, last, 'prefetcher');
+    await stop(r);
+    const applied = order.filter((o) => o.startsWith('apply ')).map((o) => o.slice(6));
+    expect(applied.length).toBeGreaterThan(3);
+    // Every batch after the first was prefetched before it was applied, with the same events.
+    for (const batch of applied.slice(1)) {
+      const handed = order.indexOf(`prefetch ${batch}`);
+      expect(handed, batch).toBeGreaterThanOrEqual(0);
+      expect(handed).toBeLessThan(order.indexOf(`apply ${batch}`));
+    }
+  });
+
   it('runs each projector on exactly one of two runtimes, and the other takes over when the leader stops', async () => {
     const a = runtime();
     const b = runtime();

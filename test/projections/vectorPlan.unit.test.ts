@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/eventstore/index.js';
-import { eventsForTexts, planVectorBatch } from '../../src/projections/vectorPlan.js';
+import { eventsForTexts, planVectorBatch, textsToEmbed } from '../../src/projections/vectorPlan.js';
 
 const C = '00000000-0000-4000-8000-00000000000c';
 const [M1, M2, M3] = ['10000000-0000-4000-8000-000000000001', '10000000-0000-4000-8000-000000000002', '10000000-0000-4000-8000-000000000003'];
@@ -58,5 +59,42 @@ describe('eventsForTexts', () => {
     expect(eventsForTexts([appended(5000), appended(1)], 500)).toBe(1);
     expect(eventsForTexts([ev('ConversationStarted'), ev('ConversationArchived')], 1)).toBe(2);
     expect(eventsForTexts([], 10)).toBe(0);
+  });
+});
+
+describe('textsToEmbed (what a prefetch embeds before the attributes are loaded)', () => {
+  const D = '00000000-0000-4000-8000-00000000000d';
+  it('is the appended texts, but for conversations the batch deletes or purges', () => {
+    const events = [
+      ev('ConversationStarted', { label: 'a', folder: '/', importance_score: 5 }),
+      ev('MessagesAppended', { messages: [message(M1, 'kept'), message(M2, '  ')] }),
+      ev('MessagesAppended', { messages: [message(M3, 'secret')] }, D),
+      ev('ConversationPurged', {}, D),
+    ];
+    expect(textsToEmbed(events)).toEqual(['kept']);
+  });
+
+  it('holds the text of every upsert its batch plans, whatever the events and the known attributes', () => {
+    const conversations = [C, D];
+    const event = fc.oneof(
+      fc.record({ c: fc.constantFrom(...conversations), kind: fc.constant('ConversationStarted') }),
+      fc.record({ c: fc.constantFrom(...conversations), kind: fc.constant('MessagesAppended'), blank: fc.boolean() }),
+      fc.record({ c: fc.constantFrom(...conversations), kind: fc.constantFrom('ConversationDeleted', 'ConversationPurged', 'ConversationPinned') }),
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 12 }), fc.subarray(conversations), (specs, known) => {
+        let m = 0;
+        const events = specs.map((e) =>
+          e.kind === 'ConversationStarted'
+            ? ev(e.kind, { label: 'l', folder: '/', importance_score: 5 }, e.c)
+            : e.kind === 'MessagesAppended'
+              ? ev(e.kind, { messages: [message(`30000000-0000-4000-8000-${String(++m).padStart(12, '0')}`, (e as { blank: boolean }).blank ? ' ' : `text ${m}`)] }, e.c)
+              : ev(e.kind, {}, e.c),
+        );
+        const attributes = new Map(known.map((c) => [c, { label: 'l', folder: '/', status: 'active' as const, pinned: false, importance: 5 }]));
+        const texts = new Set(textsToEmbed(events));
+        for (const u of planVectorBatch(events, attributes).upserts) expect(texts.has(u.text)).toBe(true);
+      }),
+    );
   });
 });
