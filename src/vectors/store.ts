@@ -1,5 +1,6 @@
 import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 import type { ResolvedConfig } from '../config/load.js';
+import { chromaCollectionPost } from './chromaHttp.js';
 
 export interface VectorRecord {
   id: string;
@@ -75,22 +76,6 @@ export function vectorToBase64(vector: readonly number[]): string {
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
 }
 
-/**
- * Chroma's upsert route, with the vectors in base64 as its client sends them to a server that takes
- * base64, but encoded with Buffer: the client builds each vector's base64 a character at a time, which
- * took ~30% of the service's CPU in a vector rebuild (1.8 of 6.1 s for 10,000 texts, --cpu-prof).
- */
-async function upsertBase64(url: string, c: Collection, records: readonly VectorRecord[]): Promise<void> {
-  const route = `${url.replace(/\/+$/, '')}/api/v2/tenants/${encodeURIComponent(c.tenant)}/databases/${encodeURIComponent(c.database)}/collections/${encodeURIComponent(c.id)}/upsert`;
-  const res = await fetch(route, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ids: records.map((r) => r.id), embeddings: records.map((r) => vectorToBase64(r.vector)), metadatas: records.map((r) => r.metadata) }),
-  });
-  if (!res.ok) throw new Error(`Chroma upsert answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
-  await res.arrayBuffer();
-}
-
 const slug = (s: string) => s.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
 
 export function createVectorStore(url: string, config: ResolvedConfig['chroma']): VectorStore {
@@ -99,6 +84,7 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
   const handles = new Map<string, Promise<Collection>>();
   const batch = config.batch_size;
   const tunable = hnswTunables(config);
+  const post = chromaCollectionPost(url);
 
   // Handles are cached; a failed lookup is forgotten so that the next call tries again.
   const collection = (name: string, meta?: { model: string; dimension: number }): Promise<Collection> => {
@@ -146,7 +132,10 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
         const base64 = await client.supportsBase64Encoding();
         for (let i = 0; i < records.length; i += batch) {
           const chunk = records.slice(i, i + batch);
-          if (base64) await upsertBase64(url, c, chunk);
+          // Vectors in base64 as the client sends them to a server that takes it, but encoded with
+          // Buffer: the client builds each one a character at a time, which took ~30% of the service's
+          // CPU in a vector rebuild (1.8 of 6.1 s for 10,000 texts, --cpu-prof).
+          if (base64) await post(c, 'upsert', { ids: chunk.map((r) => r.id), embeddings: chunk.map((r) => vectorToBase64(r.vector)), metadatas: chunk.map((r) => r.metadata) });
           else await c.upsert({ ids: chunk.map((r) => r.id), embeddings: chunk.map((r) => r.vector), metadatas: chunk.map((r) => r.metadata) });
         }
       }),
@@ -166,9 +155,14 @@ export function createVectorStore(url: string, config: ResolvedConfig['chroma'])
     query: (name, vector, limit, where, options) =>
       withHandle(name, async (c) => {
         const include = options?.metadata === false ? ['distances'] : ['distances', 'metadatas'];
-        const r = await c.query({ queryEmbeddings: [vector], nResults: limit, ...(where ? { where } : {}), include: include as never });
+        const r = await post<{ ids: string[][]; distances?: (number | null)[][] | null; metadatas?: (Metadata | null)[][] | null }>(c, 'query', {
+          query_embeddings: [vector],
+          n_results: limit,
+          include,
+          ...(where ? { where } : {}),
+        });
         const ids = r.ids[0] ?? [];
-        return ids.map((id, i) => ({ id, score: 1 - (r.distances[0]?.[i] ?? 1), metadata: r.metadatas?.[0]?.[i] ?? {} }));
+        return ids.map((id, i) => ({ id, score: 1 - (r.distances?.[0]?.[i] ?? 1), metadata: r.metadatas?.[0]?.[i] ?? {} }));
       }),
     vectorsOf: (name, ids) =>
       withHandle(name, async (c) => {

@@ -33,7 +33,7 @@ describe('vector projector: a batch embedded ahead (prefetch) is applied without
       1,
     );
     await seedHistory(createEventStore(db.pool), 6);
-    const handled = new Set(VECTOR_EVENTS);
+    const handled = new Set<string>(VECTOR_EVENTS);
     const events = (await readAll(db.pool, START, 10_000))._unsafeUnwrap().filter((e) => handled.has(e.type));
     const third = Math.ceil(events.length / 3);
     batches = [events.slice(0, third), events.slice(third, 2 * third), events.slice(2 * third)];

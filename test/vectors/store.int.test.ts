@@ -114,6 +114,22 @@ describe('vector store against a real Chroma server', () => {
   });
 });
 
+describe('vector store: a collection dropped by another process', () => {
+  it('answers its queries with an error that says it is not there (the warm-up skips such a collection)', async () => {
+    const chroma = await startTestChroma();
+    try {
+      const [mine, theirs] = [createVectorStore(chroma.url, config.chroma), createVectorStore(chroma.url, config.chroma)];
+      await mine.ensure('gone_v1', { model: 'm', dimension: 4 });
+      await mine.upsert('gone_v1', [{ id: 'g', vector: unit(0), metadata: {} }]);
+      expect((await mine.query('gone_v1', unit(0), 1, undefined))[0]!.id).toBe('g');
+      await theirs.drop('gone_v1');
+      await expect(mine.query('gone_v1', unit(0), 1, undefined)).rejects.toThrow(/not.?found|does not exist/i);
+    } finally {
+      await chroma.stop();
+    }
+  });
+});
+
 describe('vectorToBase64', () => {
   it('is the little-endian float32 bytes of the vector', () => {
     const bytes = Buffer.from(vectorToBase64([1, -0.5, 1 / 3]), 'base64');
