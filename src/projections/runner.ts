@@ -230,7 +230,7 @@ export function startRunner(options: RunnerOptions): Runner {
         } else if (next === 'catching_up') {
           const read = readAll(pool, to, options.batchSize);
           prefetched = { from: to, read };
-          if (projector.kind === 'external' && projector.prefetch) void read.map((ahead) => prefetchNext(ahead));
+          void read.map(prefetchNext);
         }
         const outcome = projector.kind === 'sql' ? await applySql(events, to, next) : await applyExternal(events, to, next);
         if (outcome === 'gone') return gone();
