@@ -32,7 +32,7 @@ export interface PostingOrder {
   avgdl: number;
 }
 
-const postingCost = (tf: number, len: number, o: PostingOrder) => (o.k1 * (1 - o.b + (o.b * len) / o.avgdl)) / tf;
+export const postingCost = (tf: number, len: number, o: PostingOrder) => (o.k1 * (1 - o.b + (o.b * len) / o.avgdl)) / tf;
 
 // Costs are computed in SQL and here; their last bits may differ, so bounds give way by this much.
 const SLACK = 1e-9;
@@ -92,9 +92,14 @@ interface Candidate {
   len: number;
   /** tf per query term; undefined: not known yet. */
   tfs: (number | undefined)[];
+  /** What the known tfs score: the candidate's lower bound, kept as they arrive. */
+  low: number;
   /** undefined: not checked yet. */
   pass: boolean | undefined;
 }
+
+/** Best first: score desc, then id. */
+const byRank = (a: Hit, b: Hit) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 interface TermState {
   idf: number;
@@ -137,10 +142,21 @@ export interface TopKOptions {
   resolveChunk?: number;
 }
 
-/** The search state: feed it what `next()` asks for until it answers `done`. */
+/**
+ * The search state: feed it what `next()` asks for until it answers `done`. Its work per round
+ * follows the candidates still open, not all seen: a candidate leaves once settled (every tf and
+ * the filter known: its score is final and goes to the running top k) or once it cannot beat the
+ * k-th score (its upper bound only falls, the k-th score only rises), and each candidate's lower
+ * bound is kept as postings arrive rather than summed again each round.
+ */
 export class TopKSearch {
   private readonly terms: TermState[];
-  private readonly candidates = new Map<string, Candidate>();
+  /** Candidates still open: neither settled nor out. */
+  private readonly open = new Map<string, Candidate>();
+  /** Candidates settled, failed or pruned: postings that name them later change nothing. */
+  private readonly closed = new Set<string>();
+  /** The best k settled candidates that pass, best first. */
+  private readonly best: Hit[] = [];
   private readonly k: number;
   private readonly opts: Required<Omit<TopKOptions, 'k' | 'params' | 'order' | 'avgdl'>>;
   /** Postings and resolutions done: the work, for the caller's give-up rule and its logs. */
@@ -161,17 +177,25 @@ export class TopKSearch {
    */
   addPostings(reads: readonly PostingRead[], postings: readonly Posting[]): void {
     const got = new Array<number>(this.terms.length).fill(0);
+    // Each term's postings come in walk order: its last one is where the next read starts.
+    const lastOf = new Array<Posting | undefined>(this.terms.length).fill(undefined);
     for (const p of postings) {
       got[p.term]!++;
-      const t = this.terms[p.term]!;
-      t.last = { cost: p.cost, id: p.id };
-      let c = this.candidates.get(p.id);
+      lastOf[p.term] = p;
+      if (this.closed.has(p.id)) continue;
+      let c = this.open.get(p.id);
       if (!c) {
-        c = { len: p.len, tfs: new Array(this.terms.length).fill(undefined), pass: undefined };
-        this.candidates.set(p.id, c);
+        c = { len: p.len, tfs: new Array<number | undefined>(this.terms.length).fill(undefined), low: 0, pass: undefined };
+        this.open.set(p.id, c);
       }
-      c.tfs[p.term] = p.tf;
+      if (c.tfs[p.term] === undefined) {
+        c.tfs[p.term] = p.tf;
+        c.low += this.weight(p.term, p.tf, c.len);
+      }
     }
+    lastOf.forEach((p, term) => {
+      if (p) this.terms[term]!.last = { cost: p.cost, id: p.id };
+    });
     for (const r of reads) {
       const t = this.terms[r.term]!;
       t.read += got[r.term]!;
@@ -187,20 +211,21 @@ export class TopKSearch {
   addResolved(ids: readonly string[], docs: readonly ResolvedDoc[]): void {
     const byId = new Map(docs.map((d) => [d.id, d]));
     for (const id of ids) {
+      if (this.closed.has(id)) continue;
       const d = byId.get(id);
-      const c = this.candidates.get(id) ?? { len: d?.len ?? 0, tfs: [], pass: undefined };
-      c.pass = d?.pass ?? false;
-      if (d) {
-        c.len = d.len;
-        c.tfs = d.tfs.slice();
+      if (!d || !d.pass) {
+        this.open.delete(id);
+        this.closed.add(id);
+        continue;
       }
-      this.candidates.set(id, c);
+      const tfs = this.terms.map((_, i) => d.tfs[i] ?? 0);
+      this.open.set(id, { len: d.len, tfs, low: tfs.reduce((s, tf, i) => s + this.weight(i, tf, d.len), 0), pass: true });
     }
     this.resolved += ids.length;
   }
 
   private weight(term: number, tf: number, len: number): number {
-    return this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
+    return tf === 0 ? 0 : this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
   }
 
   /** The least cost a posting of the term not read yet can have (undefined: nothing read). */
@@ -239,22 +264,23 @@ export class TopKSearch {
     return hi;
   }
 
-  private bounds(c: Candidate): { low: number; high: number; known: boolean } {
-    let low = 0;
-    let high = 0;
-    let known = true;
-    for (let i = 0; i < this.terms.length; i++) {
-      const tf = c.tfs[i] ?? (this.terms[i]!.exhausted ? 0 : undefined);
-      if (tf === undefined) {
-        known = false;
-        high += this.unseen(i, c.len);
-      } else {
-        const w = this.weight(i, tf, c.len);
-        low += w;
-        high += w;
-      }
+  /** The k-th best settled score (−∞ while fewer than k have settled). */
+  private theta(): number {
+    return this.best.length >= this.k ? this.best[this.k - 1]!.score : -Infinity;
+  }
+
+  /** A final score into the running top k (binary insertion; what falls past k is dropped). */
+  private settle(hit: Hit): void {
+    let lo = 0;
+    let hi = this.best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byRank(this.best[mid]!, hit) <= 0) lo = mid + 1;
+      else hi = mid;
     }
-    return { low, high, known };
+    if (lo >= this.k) return;
+    this.best.splice(lo, 0, hit);
+    if (this.best.length > this.k) this.best.pop();
   }
 
   /** τ: the most a message seen in no list can score. */
@@ -264,31 +290,50 @@ export class TopKSearch {
 
   next(): Step {
     this.rounds++;
-    const passing: { id: string; score: number }[] = [];
-    const open: { id: string; high: number }[] = [];
-    for (const [id, c] of this.candidates) {
-      if (c.pass === false) continue;
-      const b = this.bounds(c);
-      if (c.pass && b.known) passing.push({ id, score: b.low });
-      else open.push({ id, high: b.high });
+    // What each open term can still add, by message length: lengths repeat across candidates.
+    const unseenByLen = this.terms.map(() => new Map<number, number>());
+    const unseenOf = (term: number, len: number) => {
+      const cache = unseenByLen[term]!;
+      let u = cache.get(len);
+      if (u === undefined) cache.set(len, (u = this.unseen(term, len)));
+      return u;
+    };
+    const contenders: { id: string; high: number }[] = [];
+    for (const [id, c] of this.open) {
+      let high = c.low;
+      let known = true;
+      for (let i = 0; i < c.tfs.length; i++) {
+        if (c.tfs[i] !== undefined || this.terms[i]!.exhausted) continue;
+        known = false;
+        high += unseenOf(i, c.len);
+      }
+      if (known && c.pass === true) {
+        this.open.delete(id);
+        this.closed.add(id);
+        this.settle({ id, score: c.low });
+      } else if (high <= this.theta()) {
+        // Its bound only falls and the k-th score only rises: it is out for good.
+        this.open.delete(id);
+        this.closed.add(id);
+      } else contenders.push({ id, high });
     }
-    passing.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const theta = passing.length >= this.k ? passing[this.k - 1]!.score : -Infinity;
-    const contenders = open.filter((c) => c.high > theta).sort((a, b) => b.high - a.high);
+    const theta = this.theta();
+    const live = contenders.filter((c) => c.high > theta).sort((a, b) => b.high - a.high);
     const tau = this.unseenBound();
     const exhausted = this.terms.every((t) => t.exhausted);
+    const settledK = this.best.length >= this.k;
     // Read on while unseen messages may still beat the k-th, unless contenders must be resolved first
     // to know the k-th at all.
-    if (contenders.length > 0 && (tau <= theta || exhausted || passing.length < this.k || contenders.length <= this.opts.resolveChunk)) {
-      return { kind: 'resolve', ids: contenders.slice(0, this.opts.resolveChunk).map((c) => c.id) };
+    if (live.length > 0 && (tau <= theta || exhausted || !settledK || live.length <= this.opts.resolveChunk)) {
+      return { kind: 'resolve', ids: live.slice(0, this.opts.resolveChunk).map((c) => c.id) };
     }
-    if (!exhausted && (tau > theta || contenders.length > 0)) {
+    if (!exhausted && (tau > theta || live.length > 0)) {
       // Once the k-th score is known, a read goes no further than the cost at which the bound meets it
       // (with flat impacts the chunks overshot it 2–3 times at k = 100), and skips a term already there.
       const uncapped = this.terms.flatMap((t, term): PostingRead[] =>
         t.exhausted ? [] : [{ term, after: t.last, limit: t.df <= this.opts.rareDf ? t.df + 1 : Math.max(this.opts.firstChunk, 3 * t.read) }],
       );
-      const until = passing.length >= this.k ? this.targetCost(theta) : undefined;
+      const until = settledK ? this.targetCost(theta) : undefined;
       const capped =
         until === undefined
           ? []
@@ -302,6 +347,6 @@ export class TopKSearch {
       this.cappedReads += reads.filter((r) => r.until !== undefined).length;
       return { kind: 'read', reads };
     }
-    return { kind: 'done', hits: passing.slice(0, this.k) };
+    return { kind: 'done', hits: this.best.slice() };
   }
 }
