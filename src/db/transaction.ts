@@ -1,6 +1,13 @@
 import type pg from 'pg';
 
 /**
+ * `begin` for work rebuilt from the event log if lost: its commit does not wait for its WAL to reach
+ * disk. A crash then loses at most the last ~0.6 s of such commits (3 × wal_writer_delay), each whole,
+ * never half of one; a projector loses its checkpoint with its batch and applies that batch again.
+ */
+export const BEGIN_NO_FLUSH_WAIT = 'begin; set local synchronous_commit = off';
+
+/**
  * Runs `fn` in one transaction on a client of its own: committed when it resolves, rolled back when
  * it throws (the throw goes on), the client released either way. `begin` may carry a mode
  * (`begin isolation level repeatable read read only`).

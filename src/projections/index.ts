@@ -44,6 +44,8 @@ export async function startProjections(options: StartProjectionsOptions): Promis
       pollIntervalMs: p.poll_interval_ms,
       lease: p.lease,
       leaseCheckMs: p.lease_check_ms,
+      // A replica receives WAL once flushed: without one, batches need not wait for the disk.
+      asyncCommit: !options.pools.separateRead,
       ...(options.bus ? { bus: options.bus } : {}),
       ...(options.appends ? { appends: options.appends } : {}),
     },

@@ -8,7 +8,7 @@ import { advanceCheckpoint, readCheckpoint, saveCheckpoint, saveStatus } from '.
 import type { Lease } from './lease.js';
 import type { Projector, ProjectorStatus } from './types.js';
 import type { Wakeup } from '../eventstore/wakeup.js';
-import { withTransaction } from '../db/transaction.js';
+import { BEGIN_NO_FLUSH_WAIT, withTransaction } from '../db/transaction.js';
 
 export interface RunnerOptions {
   projector: Projector;
@@ -24,6 +24,12 @@ export interface RunnerOptions {
   leaseRetryMs: number;
   /** Warn once when an open transaction has held reads back this long (default 10 s). */
   heldBackWarnMs?: number;
+  /**
+   * Commit SQL batches without waiting for the WAL flush (BEGIN_NO_FLUSH_WAIT): the batch and its
+   * checkpoint are lost or kept together, so a crash costs a re-apply, never an event. Only without
+   * a replica: a standby receives WAL once it is flushed, so reads there would see batches later.
+   */
+  asyncCommit?: boolean;
   /** Called when the version is retired or its row is gone: the runner has stopped. */
   onGone?: () => void;
 }
@@ -43,6 +49,14 @@ type BatchOutcome = 'applied' | 'fenced' | 'gone';
 
 /** Backoff after a failed batch: 100 ms doubling to 30 s. */
 export const failureBackoffMs = (failures: number): number => Math.min(100 * 2 ** Math.max(0, failures - 1), 30_000);
+
+/**
+ * How long to wait before looking again after `heldBack` looks in a row found events after the
+ * checkpoint that the gap-safe read cannot see yet (an append still committing, usually for
+ * < 1 ms): 5 ms doubling, never past the slow poll; the slow poll once nothing is held back.
+ */
+export const heldBackWaitMs = (heldBack: number, pollIntervalMs: number): number =>
+  heldBack > 0 ? Math.min(5 * 2 ** (heldBack - 1), pollIntervalMs) : pollIntervalMs;
 
 /**
  * Runs one projector under its lease: read a batch after the checkpoint (gap-safe), apply it, move
@@ -88,7 +102,7 @@ export function startRunner(options: RunnerOptions): Runner {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('begin');
+      await client.query(options.asyncCommit ? BEGIN_NO_FLUSH_WAIT : 'begin');
       // The fence: a stale leader (lost lease, still mid-batch) finds the row moved and applies nothing.
       const row = await readCheckpoint(client, name, version, true);
       if (!row || row.state === 'retired') {
@@ -212,8 +226,7 @@ export function startRunner(options: RunnerOptions): Runner {
             heldBackSince = undefined;
             warned = false;
           }
-          const waitMs = heldBack > 0 ? Math.min(10 * 2 ** heldBack, options.pollIntervalMs) : options.pollIntervalMs;
-          await Promise.race([stopped, wakeup.wait(generation, waitMs)]);
+          await Promise.race([stopped, wakeup.wait(generation, heldBackWaitMs(heldBack, options.pollIntervalMs))]);
           continue;
         }
         const to = events.at(-1)!.position;

@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   appends?: Pick<AppendNotifier, 'onCommitted'>;
   /** Warn when an open transaction has held a projector's reads back this long. Default 10 000 ms. */
   heldBackWarnMs?: number;
+  /** SQL projectors commit without waiting for the WAL flush (see RunnerOptions.asyncCommit). Default false. */
+  asyncCommit?: boolean;
 }
 
 /** What one projector version is doing in this process. */
@@ -98,6 +100,7 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
       pollIntervalMs,
       leaseRetryMs: leaseCheckMs,
       ...(options.heldBackWarnMs !== undefined ? { heldBackWarnMs: options.heldBackWarnMs } : {}),
+      asyncCommit: options.asyncCommit ?? false,
       onGone: () => void sync(),
     });
     runners.set(key(definition.name, version), runner);

@@ -24,9 +24,9 @@ afterAll(async () => {
   await db.drop();
 });
 
-function runtime(definitions: ProjectionDefinition[] = [readModelDefinition], batchSize = 7): ProjectionRuntime {
+function runtime(definitions: ProjectionDefinition[] = [readModelDefinition], batchSize = 7, asyncCommit = false): ProjectionRuntime {
   const r = createProjectionRuntime(
-    { pool: db.pool, url: db.url, logger: silentLogger, batchSize, pollIntervalMs: 200, leaseCheckMs: 200 },
+    { pool: db.pool, url: db.url, logger: silentLogger, batchSize, pollIntervalMs: 200, leaseCheckMs: 200, asyncCommit },
     definitions,
   );
   runtimes.push(r);
@@ -90,6 +90,36 @@ describe('projection runtime', () => {
     const scratch = await buildFromScratch(db.pool, db.url, 90);
     expect(live.conversations).toHaveLength(18);
     expect(live).toEqual(scratch);
+  });
+
+  it('a SQL projector commits without waiting for the WAL flush only when asked, its batch and checkpoint together', async () => {
+    const last = await seedHistory(store, 3);
+    for (const asyncCommit of [false, true]) {
+      const name = asyncCommit ? 'commit-async' : 'commit-sync';
+      const seen: string[] = [];
+      const probe: ProjectionDefinition = {
+        name,
+        create: (version) => ({
+          kind: 'sql',
+          name,
+          version,
+          handles: ['ConversationStarted'],
+          apply: async (events, client) => {
+            const { rows } = await client.query<{ setting: string }>("select current_setting('synchronous_commit') as setting");
+            seen.push(...events.map(() => rows[0]!.setting));
+          },
+        }),
+      };
+      const r = runtime([probe], 7, asyncCommit);
+      await r.start();
+      await caughtUp(db.pool, last, name);
+      await stop(r);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set([asyncCommit ? 'off' : 'on']));
+    }
+    // The pool's sessions keep the server's setting: `set local` ended with each batch.
+    const { rows } = await db.pool.query<{ setting: string }>("select current_setting('synchronous_commit') as setting");
+    expect(rows[0]!.setting).toBe('on');
   });
 
   it('an external projector with a batch limit gets each event once, in order, a few at a time, the checkpoint moving after each', async () => {
