@@ -133,7 +133,7 @@ export function createProjectionRuntime(options: RuntimeOptions, definitions: re
         const started = Date.now();
         await definition.prepare(options.pool, rebuilt.version);
         prepared.add(k);
-        log.debug({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
+        log.info({ projector: definition.name, version: rebuilt.version, ms: Date.now() - started }, 'prepared the rebuilt projection version to go live');
       }
       // Only a prepared version switches: this sync's rows may have seen it short of the live position
       // while the switch, looking again, finds it caught up (a race that built inside the switch).
