@@ -105,7 +105,8 @@ describe('POST /api/v1/labels/suggest', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const [top, ...rest] = res.body.suggestions;
     expect(top, JSON.stringify(res.body.suggestions)).toBeDefined();
-    expect(top).toMatchObject({ label: 'car repair', is_existing: true });
+    // The whole answer on failure: a vote without neighbours (Chroma or the embedder unavailable) says `degraded` or shows no "nearest" reason.
+    expect(top, JSON.stringify(res.body)).toMatchObject({ label: 'car repair', is_existing: true });
     expect(top.confidence).toBeGreaterThan(0.3);
     expect(top.confidence).toBeLessThanOrEqual(1);
     expect(top.reason).toMatch(/of the \d+ nearest conversations by meaning carry this label \(\d+% of the similarity-weighted vote\)/);
