@@ -9,6 +9,8 @@
  * above it has been resolved (all its term frequencies and the filter read).
  */
 
+import { byScoreThenId } from '../util/rank.js';
+
 /** BM25 parameters: k1 saturates term frequency, b normalises by document length (`[search] bm25_k1`, `bm25_b`). */
 export interface Bm25Params {
   k1: number;
@@ -94,12 +96,9 @@ interface Candidate {
   tfs: (number | undefined)[];
   /** What the known tfs score: the candidate's lower bound, kept as they arrive. */
   low: number;
-  /** undefined: not checked yet. */
-  pass: boolean | undefined;
+  /** Checked against the filter, and passed (a candidate that fails it is closed). */
+  passed: boolean;
 }
-
-/** Best first: score desc, then id. */
-const byRank = (a: Hit, b: Hit) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 interface TermState {
   idf: number;
@@ -185,7 +184,7 @@ export class TopKSearch {
       if (this.closed.has(p.id)) continue;
       let c = this.open.get(p.id);
       if (!c) {
-        c = { len: p.len, tfs: new Array<number | undefined>(this.terms.length).fill(undefined), low: 0, pass: undefined };
+        c = { len: p.len, tfs: new Array<number | undefined>(this.terms.length).fill(undefined), low: 0, passed: false };
         this.open.set(p.id, c);
       }
       if (c.tfs[p.term] === undefined) {
@@ -219,13 +218,13 @@ export class TopKSearch {
         continue;
       }
       const tfs = this.terms.map((_, i) => d.tfs[i] ?? 0);
-      this.open.set(id, { len: d.len, tfs, low: tfs.reduce((s, tf, i) => s + this.weight(i, tf, d.len), 0), pass: true });
+      this.open.set(id, { len: d.len, tfs, low: tfs.reduce((s, tf, i) => s + this.weight(i, tf, d.len), 0), passed: true });
     }
     this.resolved += ids.length;
   }
 
   private weight(term: number, tf: number, len: number): number {
-    return tf === 0 ? 0 : this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
+    return this.terms[term]!.idf * bm25Weight(tf, len, this.o.avgdl, this.o.params);
   }
 
   /** The least cost a posting of the term not read yet can have (undefined: nothing read). */
@@ -275,7 +274,7 @@ export class TopKSearch {
     let hi = this.best.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (byRank(this.best[mid]!, hit) <= 0) lo = mid + 1;
+      if (byScoreThenId(this.best[mid]!, hit) <= 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo >= this.k) return;
@@ -307,7 +306,7 @@ export class TopKSearch {
         known = false;
         high += unseenOf(i, c.len);
       }
-      if (known && c.pass === true) {
+      if (known && c.passed) {
         this.open.delete(id);
         this.closed.add(id);
         this.settle({ id, score: c.low });

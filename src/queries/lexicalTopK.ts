@@ -6,6 +6,7 @@ import { filterScope, messageFilterConditions, selectsEveryLiveMessage } from '.
 import type { ApiError } from '../http/errors.js';
 import { Conditions, prepared, queryError, retryingDeadlocks } from './sql.js';
 import { withReadSnapshot } from '../db/transaction.js';
+import { byScoreThenId } from '../util/rank.js';
 
 
 /** User text as a query: NUL cannot reach Postgres; everything else the parsers accept. */
@@ -294,7 +295,7 @@ function bestOf(docs: readonly ResolvedDoc[], terms: readonly QueryTerm[], avgdl
     .filter((d) => d.pass)
     .map((d) => ({ id: d.id, score: d.tfs.reduce((s, tf, i) => s + terms[i]!.idf * bm25Weight(tf, d.len, avgdl, params), 0) }))
     .filter((h) => h.score > 0)
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .sort(byScoreThenId)
     .slice(0, k);
 }
 

@@ -1,4 +1,5 @@
 import type { Ranking } from './searchFusion.js';
+import { byScoreThenId } from '../util/rank.js';
 
 /** Where a candidate sits: its conversation and its place in it. */
 export interface Placement {
@@ -25,5 +26,5 @@ export function smoothNeighbours(ranked: Ranking, placed: ReadonlyMap<string, Pl
       const best = p ? Math.max(at.get(`${p.conversation_id}:${p.seq - 1}`) ?? 0, at.get(`${p.conversation_id}:${p.seq + 1}`) ?? 0) : 0;
       return { id: h.id, score: h.score + weight * best };
     })
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    .sort(byScoreThenId);
 }

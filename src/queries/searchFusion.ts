@@ -1,3 +1,5 @@
+import { byScoreThenId } from '../util/rank.js';
+
 /** A ranked list of ids from one retriever, best first. */
 export type Ranking = readonly { id: string; score: number }[];
 
@@ -29,7 +31,7 @@ export function fuseRankings(semantic: Ranking, lexical: Ranking, w: FusionWeigh
     list.forEach((hit, i) => scores.set(hit.id, (scores.get(hit.id) ?? 0) + weight / (w.k + i + 1)));
   add(semantic, w.semantic);
   add(lexical, w.lexical);
-  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return [...scores].map(([id, score]) => ({ id, score })).sort(byScoreThenId);
 }
 
 /** Scores over a list scaled to [0, 1]: by the best (BM25, whose zero means no match) or min–max (cosine). */
@@ -57,7 +59,7 @@ export function fuseScores(semantic: Ranking, lexical: Ranking, w: FusionWeights
   };
   add(normalised(semantic, 'minmax'), w.semantic);
   add(normalised(lexical, 'max'), w.lexical);
-  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return [...scores].map(([id, score]) => ({ id, score })).sort(byScoreThenId);
 }
 
 /** The weights of a model: configured (`[search] hybrid_weights`), else built in, else 1, 1 and k = 60. */

@@ -1,6 +1,7 @@
 import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 import type { ResolvedConfig } from '../config/load.js';
 import { chromaCollectionPost } from './chromaHttp.js';
+import { byScoreThenId } from '../util/rank.js';
 
 export interface VectorRecord {
   id: string;
@@ -51,7 +52,7 @@ export function nearestByCosine(vector: readonly number[], candidates: readonly 
       const dot = c.vector.reduce((s, x, i) => s + x * vector[i]!, 0);
       return { id: c.id, score: n > 0 ? dot / n : 0, metadata: {} };
     })
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .sort(byScoreThenId)
     .slice(0, limit);
 }
 
