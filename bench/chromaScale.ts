@@ -7,7 +7,8 @@
  * `--dir` keeps the data between runs (load once, measure several settings; they are applied with
  * `modify` and a restart). `--collection` measures a collection already in `--dir` (a copy of a bench
  * corpus's Chroma directory, say) instead of loading one. Batch upserts of `--batch` new records
- * measure the rate a catch-up or rebuild writes at.
+ * measure the rate a catch-up or rebuild writes at. `--recall N` checks N queries' top 10 against an
+ * exact search over the loaded vectors (what a lower `--ef-construction` costs in quality).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,8 +39,9 @@ const opts = new Command('chroma-scale')
   .option('--collection <name>', 'measure this collection of --dir, loading nothing')
   .option('--batches <n>', 'batch upserts to time', '5')
   .option('--batch <n>', 'records per timed batch upsert (the projector writes chroma.batch_size)', '2000')
+  .option('--recall <n>', 'queries whose top-10 is checked against the exact top-10 of the first --vectors records (0: none)', '0')
   .parse()
-  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string; collection?: string; batches: string; batch: string; efConstruction: string; inFlight: string }>();
+  .opts<{ vectors: string; dim: string; dir?: string; loadBatch: string; syncThreshold?: string; hnswBatchSize?: string; numThreads?: string; writes: string; probes: string; skipMeasure?: boolean; metadata: string; loadSyncThreshold: string; collection?: string; batches: string; batch: string; efConstruction: string; inFlight: string; recall: string }>();
 if (opts.collection && !opts.dir) throw new Error('--collection names a collection of --dir');
 
 const N = Number(opts.vectors);
@@ -194,8 +196,36 @@ async function measure(): Promise<void> {
   log(`queries: unfiltered top-20 p50 ${summarize(queries).p50} p95 ${summarize(queries).p95} ms; filtered by conversation p50 ${summarize(filtered).p50} p95 ${summarize(filtered).p95} ms`);
 }
 
+const cosineDistance = (a: readonly number[], b: readonly number[]) => {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return 1 - dot; // fakeVector's vectors have unit length
+};
+
+/**
+ * Recall@10 of the HNSW index: for texts not loaded, the share of Chroma's top 10 that are within
+ * the exact 10th-nearest distance over the N loaded vectors (ties count as hits, since the synthetic
+ * corpus repeats texts). Measures what a lower ef_construction costs in quality.
+ */
+async function recall(queries: number): Promise<void> {
+  const col = await client.getCollection({ name: NAME, embeddingFunction: undefined as never });
+  const stored: number[][] = [];
+  for (let i = 0; stored.length < N; i++) stored.push(...records(i).map((r) => r.vector));
+  stored.length = N;
+  let hits = 0;
+  for (let q = 0; q < queries; q++) {
+    const vector = records(N + 1_000_000 + q * 7919)[q % 10]!.vector;
+    const exact = stored.map((v) => cosineDistance(v, vector)).sort((a, b) => a - b);
+    const tenth = exact[9]!;
+    const res = await col.query({ queryEmbeddings: [vector], nResults: 10 });
+    hits += (res.distances[0] ?? []).filter((d) => d !== null && d <= tenth + 1e-5).length;
+  }
+  log(`recall@10 over ${queries} queries: ${(hits / (queries * 10)).toFixed(4)} (ef_construction ${opts.efConstruction}, ef_search 100, ${N} vectors)`);
+}
+
 try {
   if (!opts.collection) await load();
+  if (Number(opts.recall) > 0 && !opts.collection) await recall(Number(opts.recall));
   if (!opts.skipMeasure) await measure();
 } finally {
   await chroma.stop();
