@@ -17,6 +17,7 @@ import { ChromaClient, type Collection } from 'chromadb';
 import { Command } from 'commander';
 import { fakeVector } from '../test/support/ollamaServer.js';
 import { startChroma, type ChromaProcess } from '../src/vectors/chromaProcess.js';
+import { nearestByCosine } from '../src/vectors/store.js';
 import { vectorMetadata } from '../src/vectors/metadata.js';
 import { conversationAt } from './corpus.js';
 import { summarize } from './stats.js';
@@ -196,12 +197,6 @@ async function measure(): Promise<void> {
   log(`queries: unfiltered top-20 p50 ${summarize(queries).p50} p95 ${summarize(queries).p95} ms; filtered by conversation p50 ${summarize(filtered).p50} p95 ${summarize(filtered).p95} ms`);
 }
 
-const cosineDistance = (a: readonly number[], b: readonly number[]) => {
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
-  return 1 - dot; // fakeVector's vectors have unit length
-};
-
 /**
  * Recall@10 of the HNSW index: for texts not loaded, the share of Chroma's top 10 that are within
  * the exact 10th-nearest distance over the N loaded vectors (ties count as hits, since the synthetic
@@ -209,14 +204,14 @@ const cosineDistance = (a: readonly number[], b: readonly number[]) => {
  */
 async function recall(queries: number): Promise<void> {
   const col = await client.getCollection({ name: NAME, embeddingFunction: undefined as never });
-  const stored: number[][] = [];
-  for (let i = 0; stored.length < N; i++) stored.push(...records(i).map((r) => r.vector));
+  const stored: { id: string; vector: number[] }[] = [];
+  for (let i = 0; stored.length < N; i++) stored.push(...records(i));
   stored.length = N;
   let hits = 0;
   for (let q = 0; q < queries; q++) {
     const vector = records(N + 1_000_000 + q * 7919)[q % 10]!.vector;
-    const exact = stored.map((v) => cosineDistance(v, vector)).sort((a, b) => a - b);
-    const tenth = exact[9]!;
+    // Chroma's cosine distance is 1 − similarity.
+    const tenth = 1 - nearestByCosine(vector, stored, 10)[9]!.score;
     const res = await col.query({ queryEmbeddings: [vector], nResults: 10 });
     hits += (res.distances[0] ?? []).filter((d) => d !== null && d <= tenth + 1e-5).length;
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { comparePositions, formatPosition, parsePosition, START, type Position } from './position.js';
+import { comparePositions, formatPosition, parsePosition, positionParams, START, type Position } from './position.js';
 import { SAFE_HORIZON_SQL } from './read.js';
 
 /**
@@ -13,12 +13,10 @@ import { SAFE_HORIZON_SQL } from './read.js';
 
 type Db = pg.Pool | pg.PoolClient;
 
-/** A sum below a horizon: every event with a lower transaction id is committed and counted. */
+/** A sum below a horizon: every event with a lower transaction id is committed and counted in `total`. */
 interface Settled {
   upTo: bigint;
   total: number;
-  /** The newest event below `upTo`: `total` events lie at or before it (for counts of events). */
-  last: Position | undefined;
 }
 
 interface Memo {
@@ -47,21 +45,19 @@ interface Measure {
 /** The measure over the whole log now, reading only events at or above the horizon remembered for it. */
 async function sumOverLog(db: Db, measure: Measure): Promise<{ total: number; settled: Settled }> {
   const memo = memoOf(db);
-  const known = memo.settled.get(measure.key) ?? { upTo: 0n, total: 0, last: undefined };
-  const { rows } = await db.query<{ horizon: string; settled: string; open: string; last: string | null }>(
+  const known = memo.settled.get(measure.key) ?? { upTo: 0n, total: 0 };
+  const { rows } = await db.query<{ horizon: string; settled: string; open: string }>(
     `with horizon as (select ${SAFE_HORIZON_SQL} as h)
      select (select h from horizon)::text as horizon,
             coalesce(${measure.aggregate} filter (where transaction_id < (select h from horizon)), 0)::bigint as settled,
-            coalesce(${measure.aggregate} filter (where transaction_id >= (select h from horizon)), 0)::bigint as open,
-            (select transaction_id::text || ':' || global_position from events where transaction_id < (select h from horizon)
-              order by transaction_id desc, global_position desc limit 1) as last
+            coalesce(${measure.aggregate} filter (where transaction_id >= (select h from horizon)), 0)::bigint as open
        from events where ${measure.where} and (transaction_id, global_position) > ($1::text::xid8, 0)`,
     [known.upTo.toString(), ...measure.params],
   );
   const row = rows[0]!;
   const horizon = BigInt(row.horizon);
-  const settled: Settled = horizon > known.upTo ? { upTo: horizon, total: known.total + Number(row.settled), last: row.last ? parsePosition(row.last) : undefined } : known;
   // Events at or above the horizon may still be joined by ones that commit later: counted, not remembered.
+  const settled = horizon > known.upTo ? { upTo: horizon, total: known.total + Number(row.settled) } : known;
   memo.settled.set(measure.key, settled);
   return { total: known.total + Number(row.settled) + Number(row.open), settled };
 }
@@ -74,24 +70,29 @@ export async function countArrayItems(db: Db, type: string, field: string): Prom
 
 const EVENTS: Measure = { key: 'events', aggregate: 'count(*)', where: 'true', params: [] };
 
-async function countBetween(db: Db, from: Position, to: Position): Promise<number> {
+/** Events after `from`, and at or before `to` when given. */
+async function countBetween(db: Db, from: Position, to?: Position): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     `select count(*)::bigint as n from events
-      where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) and (transaction_id, global_position) <= ($3::text::xid8, $4::bigint)`,
-    [from.transactionId.toString(), from.globalPosition, to.transactionId.toString(), to.globalPosition],
+      where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)${to ? ' and (transaction_id, global_position) <= ($3::text::xid8, $4::bigint)' : ''}`,
+    [...positionParams(from), ...(to ? positionParams(to) : [])],
   );
   return Number(rows[0]!.n);
 }
 
-/** How many events lie at or before `position`, a settled one: counted from the nearest position whose count is known. */
+/**
+ * How many events lie at or before `position`, a settled one: counted from the nearest position whose
+ * count is known (the start; the horizon, before which lie the settled events; one asked about lately).
+ */
 async function eventsThrough(db: Db, position: Position, settled: Settled): Promise<number> {
   const ranks = memoOf(db).ranks;
   const key = formatPosition(position);
   let rank = ranks.get(key);
   if (rank === undefined) {
-    const anchors: [Position, number][] = [[START, 0], ...(settled.last ? [[settled.last, settled.total] as [Position, number]] : [])];
+    const anchors: [Position, number][] = [[START, 0], [{ transactionId: settled.upTo, globalPosition: 0 }, settled.total]];
     for (const [k, r] of ranks) anchors.push([parsePosition(k)!, r]);
-    const distance = (p: Position) => Math.abs(p.globalPosition - position.globalPosition);
+    // Nearest by transaction id: ids and positions grow together, so it stands in for the events between.
+    const distance = (p: Position) => (p.transactionId > position.transactionId ? p.transactionId - position.transactionId : position.transactionId - p.transactionId);
     const [anchor, anchorRank] = anchors.reduce((best, a) => (distance(a[0]) < distance(best[0]) ? a : best));
     rank = comparePositions(anchor, position) <= 0 ? anchorRank + (await countBetween(db, anchor, position)) : anchorRank - (await countBetween(db, position, anchor));
   }
@@ -106,14 +107,11 @@ export async function countEventsAfter(db: Db, position: Position): Promise<{ co
   const { rows } = await db.query<{ seconds: number }>(
     `select extract(epoch from now() - created_at)::float8 as seconds from events
       where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) order by transaction_id, global_position limit 1`,
-    [position.transactionId.toString(), position.globalPosition],
+    positionParams(position),
   );
   if (rows.length === 0) return { count: 0, oldestSeconds: null };
   const { total, settled } = await sumOverLog(db, EVENTS);
   // A position at or above the horizon lies among the newest events: counted directly.
-  const count =
-    position.transactionId < settled.upTo
-      ? total - (await eventsThrough(db, position, settled))
-      : Number((await db.query<{ n: string }>(`select count(*)::bigint as n from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)`, [position.transactionId.toString(), position.globalPosition])).rows[0]!.n);
+  const count = position.transactionId < settled.upTo ? total - (await eventsThrough(db, position, settled)) : await countBetween(db, position);
   return { count, oldestSeconds: rows[0]!.seconds };
 }

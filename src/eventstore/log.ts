@@ -1,13 +1,11 @@
 import type pg from 'pg';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
-import type { Position } from './position.js';
+import { positionParams, type Position } from './position.js';
 import type { RecordedEvent } from './types.js';
-
-const after = (p: Position) => [p.transactionId.toString(), p.globalPosition];
 
 /** Whether any event (committed or not yet visible to readAll) lies after `position`. */
 export async function hasEventsAfter(db: pg.Pool | pg.PoolClient, position: Position): Promise<boolean> {
-  const { rows } = await db.query(`select 1 from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) limit 1`, after(position));
+  const { rows } = await db.query(`select 1 from events where (transaction_id, global_position) > ($1::text::xid8, $2::bigint) limit 1`, positionParams(position));
   return rows.length > 0;
 }
 

@@ -11,6 +11,9 @@ export const START: Position = { transactionId: 0n, globalPosition: 0 };
 
 export const formatPosition = (p: Position): string => `${p.transactionId}:${p.globalPosition}`;
 
+/** A position as two SQL parameters, read back by `$n::text::xid8, $m::bigint`. */
+export const positionParams = (p: Position): [string, number] => [p.transactionId.toString(), p.globalPosition];
+
 /** Parses `"<tx>:<pos>"`; undefined when it is not one. */
 export function parsePosition(text: string): Position | undefined {
   const match = /^(\d{1,20}):(\d{1,18})$/.exec(text.trim());

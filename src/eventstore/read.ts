@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ResultAsync } from 'neverthrow';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from './rows.js';
-import type { Position } from './position.js';
+import { positionParams, type Position } from './position.js';
 import type { RecordedEvent } from './types.js';
 
 export type ReadError = { type: 'store_unavailable'; cause: unknown };
@@ -52,7 +52,7 @@ export function readAll(db: pg.Pool | pg.PoolClient, after: Position, limit: num
           -- Qualified: a bare name would sort by the text alias of EVENT_COLUMNS ('1000' < '999').
           order by events.transaction_id, events.global_position
           limit $3`,
-        [after.transactionId.toString(), after.globalPosition, limit],
+        [...positionParams(after), limit],
       )
       .then((r) => r.rows.map(toRecordedEvent)),
     unavailable,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Position } from '../eventstore/index.js';
+import { positionParams, type Position } from '../eventstore/index.js';
 import type { ProjectorStatus, VersionState } from './types.js';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -68,7 +68,7 @@ export async function saveCheckpoint(db: Db, name: string, version: number, posi
     `update projection_checkpoints
         set transaction_id = $3::text::xid8, global_position = $4, status = $5, last_error = null, updated_at = now()
       where name = $1 and version = $2`,
-    [name, version, position.transactionId.toString(), position.globalPosition, status],
+    [name, version, ...positionParams(position), status],
   );
 }
 
@@ -82,7 +82,7 @@ export async function advanceCheckpoint(db: Db, name: string, version: number, f
         set transaction_id = $5::text::xid8, global_position = $6, status = $7, last_error = null, updated_at = now()
       where name = $1 and version = $2 and state <> 'retired'
         and transaction_id = $3::text::xid8 and global_position = $4`,
-    [name, version, from.transactionId.toString(), from.globalPosition, to.transactionId.toString(), to.globalPosition, status],
+    [name, version, ...positionParams(from), ...positionParams(to), status],
   );
   return result.rowCount === 1;
 }
